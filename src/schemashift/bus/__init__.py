@@ -1,0 +1,1 @@
+"""The Bus protocol and its adapters: in-process memory (default) and NATS JetStream."""

@@ -1,0 +1,2 @@
+"""The stream worker (analyze → register → transform → publish, dead letters) and the
+subscriber SDK for consumers."""

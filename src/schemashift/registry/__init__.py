@@ -1,0 +1,1 @@
+"""The versioning service over a small Store protocol (SQLite default, PostgreSQL)."""
