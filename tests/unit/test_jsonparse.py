@@ -42,7 +42,9 @@ def test_refusals_carry_a_code(raw: bytes, code: ParseCode) -> None:
 
 def test_big_integers_stay_exact() -> None:
     """Integers beyond 64 bits are never rounded through a double."""
-    assert loads(b'{"id": 123456789012345678901234567890}') == {"id": 123456789012345678901234567890}
+    assert loads(b'{"id": 123456789012345678901234567890}') == {
+        "id": 123456789012345678901234567890
+    }
     assert loads(b"-80888888888888888888") == -80888888888888888888
     assert loads(b"9223372036854775808") == 2**63
     assert loads(b"1" * 4300) == int("1" * 4300)
@@ -73,8 +75,14 @@ def test_pretty_printed_and_colon_strings_are_accepted() -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
     max_leaves=30,
 )
 

@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("schemashift.cli.serve", "run the registry HTTP API (and, by default, everything)"),
     "worker": ("schemashift.cli.worker", "run a stream worker on a bus"),
     "subscribe": ("schemashift.cli.subscribe", "follow schema.updated events"),
+    "webhooks": ("schemashift.cli.webhooks", "manage webhook subscriptions for schema events"),
     "run": ("schemashift.cli.run", "the main job: what `make run` starts"),
 }
 
@@ -35,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(
+    argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     parser = build_parser()

@@ -69,7 +69,8 @@ def loads(raw: bytes | bytearray | memoryview | str, limits: ParseLimits = DEFAU
     data = _as_bytes(raw)
     if limits.max_bytes is not None and len(data) > limits.max_bytes:
         raise PayloadError(
-            ParseCode.TOO_LARGE, f"payload of {len(data)} bytes exceeds the limit of {limits.max_bytes}"
+            ParseCode.TOO_LARGE,
+            f"payload of {len(data)} bytes exceeds the limit of {limits.max_bytes}",
         )
     value = _decode(data)
     if isinstance(value, dict | list):
@@ -149,7 +150,9 @@ def _as_bytes(raw: bytes | bytearray | memoryview | str) -> bytes:
         try:
             return raw.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise PayloadError(ParseCode.LONE_SURROGATE, f"text contains a lone surrogate: {exc}") from None
+            raise PayloadError(
+                ParseCode.LONE_SURROGATE, f"text contains a lone surrogate: {exc}"
+            ) from None
     return bytes(raw)
 
 
@@ -159,7 +162,9 @@ def _decode(data: bytes) -> Any:
     except RecursionError:
         raise PayloadError(ParseCode.TOO_DEEP, "nesting too deep to decode") from None
     except UnicodeDecodeError as exc:
-        raise PayloadError(ParseCode.INVALID_UTF8, f"invalid UTF-8: {exc.reason} at byte {exc.start}") from None
+        raise PayloadError(
+            ParseCode.INVALID_UTF8, f"invalid UTF-8: {exc.reason} at byte {exc.start}"
+        ) from None
     except msgspec.ValidationError as exc:
         text = str(exc)
         if "Integer" in text:
@@ -175,14 +180,20 @@ def _decode(data: bytes) -> Any:
 
 def _explain_decode_error(data: bytes, text: str) -> PayloadError:
     if "surrogate" in text or (_SURROGATE_ESCAPE.search(data) and "truncated" in text):
-        return PayloadError(ParseCode.LONE_SURROGATE, "string contains a lone UTF-16 surrogate escape")
+        return PayloadError(
+            ParseCode.LONE_SURROGATE, "string contains a lone UTF-16 surrogate escape"
+        )
     if "invalid character" in text and _NAN_TOKEN.search(data):
         return PayloadError(ParseCode.NAN_OR_INFINITY, "NaN and Infinity are not JSON numbers")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return PayloadError(ParseCode.INVALID_UTF8, f"invalid UTF-8: {exc.reason} at byte {exc.start}")
-    return PayloadError(ParseCode.MALFORMED, text.replace("JSON is malformed: ", "malformed JSON: "))
+        return PayloadError(
+            ParseCode.INVALID_UTF8, f"invalid UTF-8: {exc.reason} at byte {exc.start}"
+        )
+    return PayloadError(
+        ParseCode.MALFORMED, text.replace("JSON is malformed: ", "malformed JSON: ")
+    )
 
 
 def _may_have_duplicates(data: bytes, decoded_keys: int) -> bool:
