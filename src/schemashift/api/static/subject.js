@@ -1,0 +1,208 @@
+/* One subject: versions, schema, diff, drift chart, consumers and the quarantine queue. */
+"use strict";
+
+const PREFIX = "/ui/subjects/";
+const SUBJECT = decodeURIComponent(location.pathname.slice(PREFIX.length));
+const state = { data: null, selected: null, diffFrom: null, diffTo: null, shownDiff: null, versionsKey: "" };
+
+document.getElementById("subject-name").textContent = SUBJECT;
+document.getElementById("title").textContent = SUBJECT;
+document.title = "schemashift · " + SUBJECT;
+
+function flash(message, isError) {
+  const card = document.getElementById("quarantine-card");
+  const old = card.querySelector(".flash");
+  if (old) old.remove();
+  card.insertBefore(el("div", { class: "flash" + (isError ? " error" : ""), role: "status", text: message }),
+    card.children[1]);
+}
+
+/* The schema pointer a change is about, for highlighting (schema_path, else derived from path). */
+function schemaPointer(change) {
+  if (change.schema_path !== undefined && change.schema_path !== null) return change.schema_path;
+  const parts = (change.path || "").split("/").slice(1);
+  return parts.map((p) => (p === "*" ? "items" : "properties/" + p)).map((p) => "/" + p).join("");
+}
+
+function changeMarks(changes) {
+  const oldMarks = {}, newMarks = {};
+  for (const change of changes) {
+    const pointer = schemaPointer(change);
+    const cls = change.class || change.change_class;
+    if (cls === "additive") newMarks[pointer] = "added";
+    else if (cls === "subtractive") oldMarks[pointer] = "removed";
+    else { oldMarks[pointer] = "changed"; newMarks[pointer] = "changed"; }
+  }
+  return { oldMarks, newMarks };
+}
+
+function short(value) {
+  if (value === undefined || value === null) return "";
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > 60 ? text.slice(0, 57) + "…" : text;
+}
+
+function changeRow(change, maxContribution) {
+  const contribution = change.contribution || 0;
+  const width = maxContribution > 0 ? Math.max(2, Math.round(80 * contribution / maxContribution)) : 0;
+  const cls = change.class || change.change_class || "";
+  return el("tr", { class: "change" },
+    el("td", {}, el("code", { text: change.path || "/" })),
+    el("td", { text: change.code || change.kind || "" }),
+    el("td", {}, el("span", { class: "badge " + cls, text: cls })),
+    el("td", { text: change.severity === undefined ? "" : String(change.severity) }),
+    el("td", {}, el("code", { text: short(change.before) }), " → ", el("code", { text: short(change.after) })),
+    el("td", { class: "contribution" }, el("span", { class: "bar", style: `width:${width}px` }),
+      fmtScore(contribution)));
+}
+
+async function showDiff(from, to) {
+  const summary = document.getElementById("diff-summary");
+  const table = document.getElementById("diff-changes");
+  const panes = document.getElementById("diff-panes");
+  if (!from || !to) return;
+  const data = await fetchJSON(`/ui/api/diff?subject=${encodeURIComponent(SUBJECT)}&from=${from}&to=${to}`);
+  state.shownDiff = `${from}-${to}`;
+  const changes = data.changes || [];
+  summary.replaceChildren(
+    el("span", {}, `v${from} → v${to}: `),
+    el("strong", { id: "diff-score", text: "drift score " + fmtScore(data.score) }),
+    el("span", {}, `, ${changes.length} change${changes.length === 1 ? "" : "s"}`));
+  const max = Math.max(0, ...changes.map((c) => c.contribution || 0));
+  table.tBodies[0].replaceChildren(...changes.map((c) => changeRow(c, max)));
+  table.hidden = changes.length === 0;
+  const { oldMarks, newMarks } = changeMarks(changes);
+  document.getElementById("diff-old-title").textContent = "version " + from;
+  document.getElementById("diff-new-title").textContent = "version " + to;
+  renderLines(document.getElementById("diff-old"), data.old, oldMarks);
+  renderLines(document.getElementById("diff-new"), data.new, newMarks);
+  panes.hidden = false;
+}
+
+function fillSelect(select, versions, value) {
+  select.replaceChildren(...versions.map((v) => el("option", { value: v.version, text: "v" + v.version })));
+  if (value !== null) select.value = String(value);
+}
+
+function renderVersions(data) {
+  const versions = data.versions;
+  const key = versions.map((v) => v.version).join(",");
+  const changed = key !== state.versionsKey;
+  state.versionsKey = key;
+  const numbers = versions.map((v) => v.version);
+  if (state.selected === null || !numbers.includes(state.selected)) state.selected = numbers[numbers.length - 1] ?? null;
+  if (changed) {
+    if (numbers.length >= 2) {
+      state.diffFrom = numbers[numbers.length - 2];
+      state.diffTo = numbers[numbers.length - 1];
+    }
+    fillSelect(document.getElementById("schema-version"), versions, state.selected);
+    fillSelect(document.getElementById("diff-from"), versions, state.diffFrom);
+    fillSelect(document.getElementById("diff-to"), versions, state.diffTo);
+  }
+  document.getElementById("timeline").replaceChildren(versionTimeline(versions, state.selected, selectVersion));
+  const current = versions.find((v) => v.version === state.selected);
+  renderLines(document.getElementById("schema-view"), current ? current.lines : [], {});
+  document.getElementById("diff-card").hidden = numbers.length === 0;
+  return changed;
+}
+
+function selectVersion(version) {
+  state.selected = version;
+  document.getElementById("schema-version").value = String(version);
+  renderVersions(state.data);
+}
+
+function quarantineItem(item) {
+  const report = item.report || {};
+  const changes = report.changes || [];
+  const id = item.id;
+  const actions = el("div", { class: "actions" },
+    el("button", { type: "button", class: "accept", "data-id": id, onclick: () => decide(id, "accept") }, "Accept as new version"),
+    el("button", { type: "button", class: "reject", "data-id": id, onclick: () => decide(id, "reject") }, "Reject"));
+  const reasons = (item.reasons || []).map((r) => el("li", { text: r }));
+  const changeItems = changes.map((c) => el("li", {},
+    el("code", { text: c.path || "/" }), " ", c.code || "", " ",
+    el("span", { class: "badge " + (c.class || "") , text: c.class || "" }),
+    " contribution " + fmtScore(c.contribution)));
+  const proposed = el("pre", { class: "code" });
+  const marks = changeMarks(changes).newMarks;
+  renderLines(proposed, item.lines || [], marks);
+  return el("div", { class: "quarantine-item", "data-quarantine": id },
+    el("header", {},
+      el("strong", { text: `#${id}` }),
+      el("span", { text: `drift score ${fmtScore(report.score)} against v${item.base_version ?? "–"}` }),
+      el("span", { class: "muted", text: `${(item.samples || []).length} sample(s) kept · ${fmtTime(item.created_at)}` }),
+      actions),
+    reasons.length ? el("div", {}, el("strong", { text: "Why: " }), el("ul", {}, reasons)) : null,
+    changeItems.length ? el("ul", {}, changeItems) : null,
+    el("details", {}, el("summary", { text: "proposed schema" }), proposed));
+}
+
+async function decide(id, action) {
+  for (const button of document.querySelectorAll(`button[data-id="${id}"]`)) button.disabled = true;
+  try {
+    const result = await fetchJSON(`/ui/api/quarantine/${id}/${action}`, { method: "POST" });
+    const version = result.result && (result.result.version ?? result.result.resolved_version);
+    flash(action === "accept"
+      ? `Quarantine #${id} accepted${version ? ": registered as version " + version : ""}.`
+      : `Quarantine #${id} rejected.`);
+    await refreshSubject();
+  } catch (error) {
+    flash(`Could not ${action} quarantine #${id}: ${error.message}`, true);
+    for (const button of document.querySelectorAll(`button[data-id="${id}"]`)) button.disabled = false;
+  }
+}
+
+function renderQuarantine(items) {
+  const box = document.getElementById("quarantine");
+  const key = items.map((q) => q.id).join(",");
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  box.replaceChildren(...(items.length ? items.map(quarantineItem)
+    : [el("p", { class: "muted", text: "Nothing quarantined." })]));
+}
+
+function renderConsumers(consumers) {
+  const body = document.querySelector("#consumers tbody");
+  if (!consumers.length) {
+    body.replaceChildren(el("tr", { class: "empty" },
+      el("td", { colspan: 3, text: "No consumer has declared the fields it reads." })));
+    return;
+  }
+  body.replaceChildren(...consumers.map((c) => el("tr", {},
+    el("td", { text: c.consumer }),
+    el("td", {}, ...(c.fields || []).map((f) => el("code", { text: f + " " }))),
+    el("td", { text: fmtTime(c.declared_at) }))));
+}
+
+async function refreshSubject() {
+  const data = await fetchJSON("/ui/api/subject?subject=" + encodeURIComponent(SUBJECT));
+  state.data = data;
+  const status = document.getElementById("status");
+  status.className = "badge " + data.status;
+  status.textContent = data.status;
+  document.getElementById("t-latest").textContent = data.latest_version === null ? "–" : "v" + data.latest_version;
+  document.getElementById("t-rate").textContent = fmtRate(data.events_per_second);
+  document.getElementById("t-dlq").textContent = fmtPercent(data.dead_letter_rate);
+  document.getElementById("t-quarantines").textContent = data.quarantine.length;
+  document.getElementById("t-quarantines").parentElement.classList.toggle("on", data.quarantine.length > 0);
+  const versionsChanged = renderVersions(data);
+  document.getElementById("drift-chart").replaceChildren(driftChart(data.drift));
+  renderQuarantine(data.quarantine);
+  renderConsumers(data.consumers);
+  if (versionsChanged && state.diffFrom && state.diffTo && state.diffFrom !== state.diffTo) {
+    await showDiff(state.diffFrom, state.diffTo);
+  }
+}
+
+document.getElementById("schema-version").addEventListener("change", (e) => selectVersion(Number(e.target.value)));
+document.getElementById("diff-from").addEventListener("change", (e) => { state.diffFrom = Number(e.target.value); });
+document.getElementById("diff-to").addEventListener("change", (e) => { state.diffTo = Number(e.target.value); });
+document.getElementById("diff-show").addEventListener("click", () => {
+  showDiff(state.diffFrom, state.diffTo).catch((error) => {
+    document.getElementById("diff-summary").textContent = "Could not compute the diff: " + error.message;
+  });
+});
+
+poll(refreshSubject, 3000);

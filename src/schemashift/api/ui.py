@@ -1,0 +1,267 @@
+"""The web UI: hand-written pages under ``/`` and ``/ui/…`` and the JSON they read.
+
+Pages are static files (``api/static/``) that fetch ``/ui/api/…`` and draw their charts as
+inline SVG; nothing is loaded from the network. The JSON endpoints are views over the
+registry (``app.state.registry``) plus live rates from the process's counters
+(``app.state.metrics``), shaped for the pages rather than for API clients — those use the
+Confluent and native ``/v1`` routes.
+
+Subject names may contain ``/`` (the default ``<source>/<type>``), so subject-scoped JSON
+endpoints take the subject as the ``subject`` query parameter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from schemashift.api.ui_data import (
+    ActivityWindow,
+    as_plain,
+    drift_points,
+    pick,
+    schema_lines,
+    subject_status,
+)
+from schemashift.errors import RegistryError
+
+__all__ = ["STATIC_DIR", "router"]
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+_MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+SPARKLINE_POINTS = 30
+
+router = APIRouter(include_in_schema=False)
+
+
+# ---------------------------------------------------------------- pages and assets
+
+
+def _page(name: str) -> FileResponse:
+    return FileResponse(STATIC_DIR / name, media_type=_MEDIA_TYPES[".html"])
+
+
+@router.get("/")
+async def subjects_page() -> Response:
+    return _page("index.html")
+
+
+@router.get("/ui")
+async def ui_root() -> Response:
+    return RedirectResponse("/", status_code=307)
+
+
+@router.get("/ui/subjects/{subject:path}")
+async def subject_page(subject: str) -> Response:
+    del subject  # the page reads it from its own address
+    return _page("subject.html")
+
+
+@router.get("/ui/static/{name}")
+async def static_asset(name: str) -> Response:
+    # Only plain file names directly inside static/: no sub-paths, no traversal.
+    path = (STATIC_DIR / name).resolve()
+    media = _MEDIA_TYPES.get(path.suffix)
+    if path.parent != STATIC_DIR or media is None or not path.is_file():
+        raise HTTPException(status_code=404, detail="no such asset")
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
+
+
+# ---------------------------------------------------------------- JSON for the pages
+
+
+def _registry(request: Request) -> Any:
+    registry = getattr(request.app.state, "registry", None)
+    if registry is None:
+        raise HTTPException(status_code=503, detail="no registry configured")
+    return registry
+
+
+def _activity(request: Request) -> ActivityWindow:
+    """The app's rate window, sampled from the metrics counters on each read."""
+    state = request.app.state
+    window = getattr(state, "ui_activity", None)
+    if window is None:
+        window = ActivityWindow()
+        state.ui_activity = window
+    metrics = getattr(state, "metrics", None)
+    if metrics is not None:
+        window.record(time.monotonic(), counter_totals(metrics))
+    return window
+
+
+def counter_totals(metrics: Any) -> dict[str, tuple[float, float]]:
+    """Per subject: (events received, events dead-lettered), summed over reasons."""
+    totals: dict[str, list[float]] = {}
+    for index, counter in enumerate((metrics.events_in, metrics.events_dead_lettered)):
+        for family in counter.collect():
+            for sample in family.samples:
+                if not sample.name.endswith("_total"):
+                    continue
+                subject = sample.labels.get("subject", "")
+                totals.setdefault(subject, [0.0, 0.0])[index] += float(sample.value)
+    return {subject: (pair[0], pair[1]) for subject, pair in totals.items()}
+
+
+def _open_quarantine(registry: Any, subject: str | None) -> list[dict[str, Any]]:
+    items = registry.list_quarantine(subject) if subject is not None else registry.list_quarantine()
+    plain = [as_plain(item) for item in items]
+    return [q for q in plain if str(q.get("status", "open")) == "open"]
+
+
+def _subject_summary(registry: Any, subject: str, open_items: int) -> dict[str, Any]:
+    versions = list(registry.list_versions(subject))
+    history = [as_plain(e) for e in registry.drift_history(subject)]
+    points = drift_points(history)
+    return {
+        "subject": subject,
+        "latest_version": max(versions) if versions else None,
+        "versions": len(versions),
+        "drift": [p["score"] for p in points[-SPARKLINE_POINTS:]],
+        "last_score": points[-1]["score"] if points else 0.0,
+        "open_quarantines": open_items,
+        "status": subject_status(open_items, points),
+    }
+
+
+def _overview(registry: Any) -> list[dict[str, Any]]:
+    subjects = sorted(registry.list_subjects())
+    open_by_subject: dict[str, int] = {}
+    for item in _open_quarantine(registry, None):
+        name = str(item.get("subject", ""))
+        open_by_subject[name] = open_by_subject.get(name, 0) + 1
+    # a subject whose first drift is quarantined has no version yet, but is shown
+    for name in open_by_subject:
+        if name not in subjects:
+            subjects.append(name)
+    return [_subject_summary(registry, s, open_by_subject.get(s, 0)) for s in sorted(subjects)]
+
+
+@router.get("/ui/api/subjects")
+async def subjects_json(request: Request) -> dict[str, Any]:
+    registry = _registry(request)
+    rows = await asyncio.to_thread(_overview, registry)
+    window = _activity(request)
+    for row in rows:
+        rates = window.rates(row["subject"])
+        row["events_per_second"] = round(rates.events_per_second, 2)
+        row["dead_letter_rate"] = round(rates.dead_letter_rate, 4)
+    return {
+        "subjects": rows,
+        "totals": {
+            "subjects": len(rows),
+            "versions": sum(r["versions"] for r in rows),
+            "open_quarantines": sum(r["open_quarantines"] for r in rows),
+            "events_per_second": round(sum(r["events_per_second"] for r in rows), 2),
+        },
+    }
+
+
+def _version_view(version: Any) -> dict[str, Any]:
+    plain = as_plain(version)
+    schema = getattr(version, "schema", None)
+    if not isinstance(schema, Mapping):
+        schema = {}
+    return {
+        "version": pick(plain, "version"),
+        "schema_id": pick(plain, "schema_id", "id"),
+        "created_at": as_plain(getattr(version, "created_at", None)),
+        "deleted": bool(getattr(version, "deleted", False)),
+        "schema": schema,
+        "lines": [line.to_dict() for line in schema_lines(schema)],
+    }
+
+
+def _subject_detail(registry: Any, subject: str) -> dict[str, Any]:
+    try:
+        numbers = sorted(registry.list_versions(subject))
+    except RegistryError:
+        numbers = []
+    versions = [_version_view(registry.get_version(subject, n)) for n in numbers]
+    history = [as_plain(e) for e in registry.drift_history(subject)]
+    quarantine = _open_quarantine(registry, subject)
+    if not versions and not history and not quarantine:
+        raise HTTPException(status_code=404, detail=f"subject {subject!r} not found")
+    points = drift_points(history)
+    consumers = [as_plain(c) for c in registry.list_consumers(subject)]
+    for item in quarantine:
+        item["lines"] = [line.to_dict() for line in schema_lines(item.get("schema") or {})]
+    return {
+        "subject": subject,
+        "latest_version": numbers[-1] if numbers else None,
+        "versions": versions,
+        "drift": points,
+        "history": history[-50:],
+        "consumers": consumers,
+        "quarantine": quarantine,
+        "status": subject_status(len(quarantine), points),
+    }
+
+
+@router.get("/ui/api/subject")
+async def subject_json(request: Request, subject: str = Query(..., min_length=1)) -> dict[str, Any]:
+    registry = _registry(request)
+    detail = await asyncio.to_thread(_subject_detail, registry, subject)
+    rates = _activity(request).rates(subject)
+    detail["events_per_second"] = round(rates.events_per_second, 2)
+    detail["dead_letter_rate"] = round(rates.dead_letter_rate, 4)
+    return detail
+
+
+def _diff(registry: Any, subject: str, old: int, new: int) -> dict[str, Any]:
+    from schemashift.core.diff import diff
+
+    before = registry.get_version(subject, old)
+    after = registry.get_version(subject, new)
+    report = diff(before.schema, after.schema)
+    plain = as_plain(report)
+    return {
+        "subject": subject,
+        "from": old,
+        "to": new,
+        "score": plain.get("score", 0.0),
+        "changes": plain.get("changes", []),
+        "rename_hints": plain.get("rename_hints", []),
+        "old": [line.to_dict() for line in schema_lines(before.schema)],
+        "new": [line.to_dict() for line in schema_lines(after.schema)],
+    }
+
+
+@router.get("/ui/api/diff")
+async def diff_json(
+    request: Request,
+    subject: str = Query(..., min_length=1),
+    old: int = Query(..., alias="from", ge=1),
+    new: int = Query(..., alias="to", ge=1),
+) -> dict[str, Any]:
+    registry = _registry(request)
+    try:
+        return await asyncio.to_thread(_diff, registry, subject, old, new)
+    except RegistryError as exc:
+        raise HTTPException(status_code=exc.http_status, detail=exc.message) from exc
+
+
+@router.post("/ui/api/quarantine/{quarantine_id}/{action}")
+async def decide_quarantine(request: Request, quarantine_id: int, action: str) -> dict[str, Any]:
+    """Accept (register the quarantined schema as a new version) or reject a drift."""
+    registry = _registry(request)
+    if action not in ("accept", "reject"):
+        raise HTTPException(status_code=404, detail="action must be accept or reject")
+    method = registry.accept_quarantine if action == "accept" else registry.reject_quarantine
+    try:
+        result = await asyncio.to_thread(method, quarantine_id)
+    except RegistryError as exc:
+        raise HTTPException(status_code=exc.http_status, detail=exc.message) from exc
+    plain = as_plain(result)
+    return {"action": action, "quarantine_id": quarantine_id, "result": plain}
