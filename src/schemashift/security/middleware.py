@@ -1,0 +1,322 @@
+"""ASGI middleware that authenticates every request and enforces per-subject rights.
+
+``install_auth(app, config)`` wraps a FastAPI app. For each request it
+
+1. finds the route that will serve it, using the app's own router, so the subject checked
+   is exactly the (percent-decoded) subject the endpoint receives;
+2. looks the route up in :mod:`~schemashift.security.policy` for the right it needs;
+3. authenticates (HTTP Basic or bearer; 401 with ``WWW-Authenticate`` when that fails);
+4. lets the request through, refuses it (403), or — when the caller may not *read* the
+   subject — answers exactly as the app answers for a subject that does not exist.
+
+That last answer is produced by the app itself: the request is re-run with the subject (or
+schema id) replaced by a name no one can have registered (random per process), and the
+placeholder is written back as the caller's subject. Status, headers and body are therefore
+byte-for-byte those of a missing subject, whatever shape each route uses for "not found".
+List answers are filtered to readable subjects.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import anyio.to_thread
+import orjson
+from fastapi import FastAPI
+from starlette.datastructures import QueryParams
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from schemashift.security.authenticate import Authenticator
+from schemashift.security.config import AuthConfig, Principal, Right
+from schemashift.security.policy import AUTHENTICATED, Access, AccessKind, access_for
+from schemashift.security.responses import (
+    capture,
+    empty_receive,
+    filter_subjects,
+    json_escaped,
+    replay,
+    send_json,
+)
+
+__all__ = ["AuthMiddleware", "install_auth"]
+
+# An id that is valid as a 32-bit schema id and far above any a registry hands out.
+_ABSENT_ID = 2_147_418_113
+_FALLBACK_NOT_FOUND = {"error_code": 40401, "message": "Subject not found."}
+
+
+def install_auth(app: FastAPI, config: AuthConfig) -> None:
+    """Require authentication and rights on every route of ``app`` (call before serving)."""
+    app.add_middleware(AuthMiddleware, routes_app=app, config=config)
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """The route that will serve a request, as far as authorisation cares."""
+
+    template: str | None
+    path_format: str | None
+    params: dict[str, Any]
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, *, routes_app: FastAPI, config: AuthConfig) -> None:
+        self.app = app
+        self.routes_app = routes_app
+        self.config = config
+        self.authenticator = Authenticator(config)
+        # Random per process, so no one can register the stand-in for a missing subject.
+        self.absent_subject = f"absent-{secrets.token_hex(16)}"
+        self._challenges = [
+            (b"www-authenticate", f'Basic realm="{config.realm}", charset="UTF-8"'.encode()),
+            (b"www-authenticate", f'Bearer realm="{config.realm}"'.encode()),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
+        target = self._resolve(scope)
+        access = (
+            access_for(method, target.template, public_metrics=self.config.public_metrics)
+            if target.template is not None
+            else AUTHENTICATED  # no route: the app answers 404 for an unknown path
+        )
+        if access.kind is AccessKind.PUBLIC:
+            await self.app(scope, receive, send)
+            return
+        principal = await self._authenticate(scope)
+        if scope["type"] == "websocket":
+            allowed = principal is not None and _websocket_allowed(principal, access, target)
+            if not allowed:
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await self.app(scope, receive, send)
+            return
+        if principal is None:
+            await send_json(
+                send,
+                401,
+                {"error_code": 40101, "message": "authentication required"},
+                self._challenges,
+            )
+            return
+        scope = {**scope, "schemashift.principal": principal.name}
+        await self._authorize(principal, access, target, scope, receive, send)
+
+    # ------------------------------------------------------------------ decisions
+
+    async def _authorize(
+        self,
+        principal: Principal,
+        access: Access,
+        target: _Target,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        kind = access.kind
+        if kind is AccessKind.AUTHENTICATED:
+            await self.app(scope, receive, send)
+        elif kind is AccessKind.GLOBAL:
+            if principal.may_globally(access.right):
+                await self.app(scope, receive, send)
+            else:
+                await _forbidden(send, f"'{access.right}' on every subject is required")
+        elif kind is AccessKind.FILTERED_LIST:
+            await self._filtered(principal, scope, receive, send)
+        elif kind is AccessKind.SCHEMA_ID:
+            await self._schema_id(principal, access, target, scope, receive, send)
+        elif kind is AccessKind.INGEST:
+            subjects = _query_values(scope, access.param)
+            if all(principal.may(Right.WRITE, s) for s in subjects) and (
+                subjects or principal.may_globally(Right.WRITE)
+            ):
+                await self.app(scope, receive, send)
+            else:
+                await _forbidden(send, "'write' on the events' subject is required")
+        else:
+            await self._subject(principal, access, target, scope, receive, send)
+
+    async def _subject(
+        self,
+        principal: Principal,
+        access: Access,
+        target: _Target,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        in_path = access.param in target.params
+        subjects = (
+            [str(target.params[access.param])] if in_path else _query_values(scope, access.param)
+        )
+        if not subjects:
+            # No subject named (the endpoint will refuse the request): only global rights do.
+            if principal.may_globally(access.right):
+                await self.app(scope, receive, send)
+            else:
+                await _forbidden(send, f"'{access.right}' on the subject is required")
+            return
+        if all(principal.may(access.right, s) for s in subjects):
+            await self.app(scope, receive, send)
+            return
+        unreadable = [s for s in subjects if not principal.may(Right.READ, s)]
+        if access.right is Right.READ and unreadable:
+            await self._answer_as_missing(scope, receive, send, target, access.param, unreadable[0])
+        else:
+            # The same answer whether or not the subject exists: nothing leaks.
+            await _forbidden(send, f"'{access.right}' on the subject is required")
+
+    async def _schema_id(
+        self,
+        principal: Principal,
+        access: Access,
+        target: _Target,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        if principal.may_globally(Right.READ):
+            await self.app(scope, receive, send)
+            return
+        schema_id = target.params.get(access.param)
+        probe = await capture(
+            self.app, _get_scope(scope, f"/schemas/ids/{schema_id}/subjects"), empty_receive
+        )
+        if probe.status != 200:
+            await self.app(scope, receive, send)  # a missing id: the app's own answer
+            return
+        subjects = _json_list(probe.body)
+        if not any(isinstance(s, str) and principal.may(Right.READ, s) for s in subjects):
+            await self._answer_as_missing(
+                scope, receive, send, target, access.param, str(schema_id)
+            )
+        elif access.filter_list:
+            await self._filtered(principal, scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _filtered(
+        self, principal: Principal, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        if principal.may_globally(Right.READ):
+            await self.app(scope, receive, send)
+            return
+        answer = await capture(self.app, scope, receive)
+        if answer.status != 200 or not answer.is_json:
+            await replay(answer, send)
+            return
+        try:
+            document = orjson.loads(answer.body)
+        except orjson.JSONDecodeError:
+            await replay(answer, send)
+            return
+        kept = filter_subjects(document, lambda s: principal.may(Right.READ, s))
+        await replay(answer, send, orjson.dumps(kept))
+
+    async def _answer_as_missing(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        target: _Target,
+        param: str,
+        value: str,
+    ) -> None:
+        """Answer as the app answers when ``param`` names something that does not exist."""
+        stand_in = str(_ABSENT_ID) if param != "subject" else self.absent_subject
+        if param in target.params and target.path_format is not None:
+            params = {**target.params, param: stand_in}
+            path = scope.get("root_path", "") + target.path_format.format(
+                **{k: str(v) for k, v in params.items()}
+            )
+            raw = "".join(quote(part, safe="") + "/" for part in path.split("/"))[:-1]
+            inner = {**scope, "path": path, "raw_path": raw.encode("ascii")}
+        else:
+            pairs = [
+                (k, stand_in if k == param else v)
+                for k, v in QueryParams(scope["query_string"]).multi_items()
+            ]
+            inner = {**scope, "query_string": urlencode(pairs).encode("ascii")}
+        answer = await capture(self.app, inner, receive)
+        if 200 <= answer.status < 300:
+            # Impossible unless the stand-in exists; never let its data through.
+            await send_json(send, 404, _FALLBACK_NOT_FOUND)
+            return
+        body = answer.body.replace(stand_in.encode("ascii"), json_escaped(value))
+        await replay(answer, send, body)
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _authenticate(self, scope: Scope) -> Principal | None:
+        values = [v for k, v in scope.get("headers", []) if k.lower() == b"authorization"]
+        if len(values) != 1:
+            return None  # none, or ambiguous
+        header = values[0].decode("latin-1")
+        # scrypt takes tens of milliseconds: keep it off the event loop.
+        return await anyio.to_thread.run_sync(self.authenticator.authenticate, header)
+
+    def _resolve(self, scope: Scope) -> _Target:
+        return _match(self.routes_app.router.routes, scope, "")
+
+
+def _match(routes: Sequence[BaseRoute], scope: Scope, prefix: str) -> _Target:
+    partial: _Target | None = None
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        template = prefix + str(getattr(route, "path", ""))
+        params = dict(child.get("path_params", {}))
+        if isinstance(route, Mount):
+            inner = getattr(route.app, "routes", None)
+            if match is Match.FULL and inner is not None:
+                return _match(inner, {**scope, **child}, template)
+            return _Target(template, None, params)
+        found = _Target(template, prefix + str(getattr(route, "path_format", "")), params)
+        if match is Match.FULL:
+            return found
+        partial = partial or found
+    return partial or _Target(None, None, {})
+
+
+def _query_values(scope: Scope, name: str) -> list[str]:
+    return QueryParams(scope.get("query_string", b"")).getlist(name)
+
+
+def _get_scope(scope: Scope, path: str) -> Scope:
+    return {
+        **scope,
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode("ascii"),
+        "query_string": b"",
+    }
+
+
+def _json_list(body: bytes) -> list[Any]:
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+def _websocket_allowed(principal: Principal, access: Access, target: _Target) -> bool:
+    if access.kind in (AccessKind.AUTHENTICATED, AccessKind.FILTERED_LIST):
+        return True
+    subject = target.params.get(access.param)
+    if access.kind is AccessKind.SUBJECT and subject is not None:
+        return principal.may(access.right, str(subject))
+    return principal.may_globally(access.right)
+
+
+async def _forbidden(send: Send, message: str) -> None:
+    await send_json(send, 403, {"error_code": 40301, "message": f"forbidden: {message}"})

@@ -1,0 +1,103 @@
+"""Small ASGI helpers for the auth middleware: canned answers, capture, JSON rewriting."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+@dataclass
+class Captured:
+    """A complete response from an inner ASGI app, held back so it can be rewritten."""
+
+    status: int = 500
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    body: bytes = b""
+
+    def header(self, name: bytes) -> bytes | None:
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
+
+    @property
+    def is_json(self) -> bool:
+        media = (self.header(b"content-type") or b"").split(b";")[0].strip().lower()
+        return media == b"application/json" or media.endswith(b"+json")
+
+
+async def capture(app: ASGIApp, scope: Scope, receive: Receive) -> Captured:
+    """Run ``app`` and collect its whole response instead of sending it."""
+    result = Captured()
+    chunks: list[bytes] = []
+
+    async def collect(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            result.status = int(message["status"])
+            result.headers = [(bytes(k), bytes(v)) for k, v in message.get("headers", [])]
+        elif message["type"] == "http.response.body":
+            chunks.append(bytes(message.get("body", b"")))
+
+    await app(scope, receive, collect)
+    result.body = b"".join(chunks)
+    return result
+
+
+async def replay(captured: Captured, send: Send, body: bytes | None = None) -> None:
+    """Send a captured response, with a new body (and a matching Content-Length) if given."""
+    payload = captured.body if body is None else body
+    headers = [(k, v) for k, v in captured.headers if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(payload)).encode("ascii")))
+    await send({"type": "http.response.start", "status": captured.status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def send_json(
+    send: Send, status: int, document: Any, extra: Iterable[tuple[bytes, bytes]] = ()
+) -> None:
+    body = json.dumps(document, separators=(",", ":")).encode("utf-8")
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode("ascii")),
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def empty_receive() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def filter_subjects(document: Any, readable: Callable[[str], bool]) -> Any:
+    """Drop every subject the caller may not read from a list-shaped answer.
+
+    Understands the shapes the list endpoints use: a list of subject names, a list of
+    objects with a ``subject`` key, and an object whose ``subjects`` key holds either.
+    Objects with a ``subject`` key at other places are left alone: only list routes are
+    filtered, and the table in :mod:`~schemashift.security.policy` says which those are.
+    """
+    if isinstance(document, list):
+        kept: list[Any] = []
+        for item in document:
+            if isinstance(item, str):
+                if readable(item):
+                    kept.append(item)
+            elif isinstance(item, dict) and isinstance(item.get("subject"), str):
+                if readable(item["subject"]):
+                    kept.append(item)
+            else:
+                kept.append(item)
+        return kept
+    if isinstance(document, dict) and isinstance(document.get("subjects"), list):
+        return {**document, "subjects": filter_subjects(document["subjects"], readable)}
+    return document
+
+
+def json_escaped(text: str) -> bytes:
+    """How a JSON encoder that keeps non-ASCII characters writes ``text`` inside a string."""
+    return json.dumps(text, ensure_ascii=False)[1:-1].encode("utf-8", "surrogatepass")
