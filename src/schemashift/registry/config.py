@@ -1,0 +1,211 @@
+"""Per-subject evolution policy with global defaults, and the registry modes.
+
+A subject's stored configuration is a *patch*: every field may be unset, meaning "inherit
+the global value". The global configuration is itself a patch over :data:`DEFAULT_CONFIG`,
+so an operator can change one default without restating the others.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from enum import StrEnum
+from typing import Any
+
+from schemashift.registry.refusals import InvalidConfigError, InvalidModeError
+
+
+class Compatibility(StrEnum):
+    """Confluent's compatibility levels, with the same meaning for JSON Schema."""
+
+    NONE = "NONE"
+    BACKWARD = "BACKWARD"
+    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
+    FORWARD = "FORWARD"
+    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
+    FULL = "FULL"
+    FULL_TRANSITIVE = "FULL_TRANSITIVE"
+
+    @property
+    def transitive(self) -> bool:
+        return self.value.endswith("_TRANSITIVE")
+
+
+class Mode(StrEnum):
+    """What a subject (or the whole registry) accepts."""
+
+    READWRITE = "READWRITE"
+    READONLY = "READONLY"
+    IMPORT = "IMPORT"
+
+
+def parse_compatibility(value: object) -> Compatibility:
+    if isinstance(value, str):
+        try:
+            return Compatibility(value.upper())
+        except ValueError:
+            pass
+    choices = ", ".join(c.value for c in Compatibility)
+    raise InvalidConfigError(f"Invalid compatibility level {value!r}; expected one of {choices}")
+
+
+def parse_mode(value: object) -> Mode:
+    if isinstance(value, str):
+        try:
+            return Mode(value.upper())
+        except ValueError:
+            pass
+    choices = ", ".join(m.value for m in Mode)
+    raise InvalidModeError(f"Invalid mode {value!r}; expected one of {choices}")
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectConfig:
+    """The effective evolution policy of one subject.
+
+    * ``compatibility`` — what a new version must be compatible with.
+    * ``drift_threshold`` — observed drift with a score at or below this is ignored.
+    * ``min_samples`` — payloads needed (since the last version) before drift may register
+      or quarantine a version; also the payloads needed before a new subject gets v1.
+    * ``auto_register`` — whether allowed drift becomes a version without a person.
+    * ``sunset_seconds`` — how long a superseded version stays servable; ``None`` = forever.
+    """
+
+    compatibility: Compatibility = Compatibility.BACKWARD
+    drift_threshold: float = 0.0
+    min_samples: int = 10
+    auto_register: bool = True
+    sunset_seconds: int | None = 7 * 24 * 3600
+
+    def __post_init__(self) -> None:
+        validate_fields(
+            drift_threshold=self.drift_threshold,
+            min_samples=self.min_samples,
+            sunset_seconds=self.sunset_seconds,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "compatibility": self.compatibility.value,
+            "drift_threshold": self.drift_threshold,
+            "min_samples": self.min_samples,
+            "auto_register": self.auto_register,
+            "sunset_seconds": self.sunset_seconds,
+        }
+
+
+DEFAULT_CONFIG = SubjectConfig()
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigPatch:
+    """Stored configuration of a subject (or the global one): ``None`` fields inherit.
+
+    ``sunset_seconds`` needs a way to say "forever" distinct from "inherit"; a stored
+    negative value (``FOREVER``) means forever.
+    """
+
+    compatibility: Compatibility | None = None
+    drift_threshold: float | None = None
+    min_samples: int | None = None
+    auto_register: bool | None = None
+    sunset_seconds: int | None = None
+
+    FOREVER = -1
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, f.name) is None for f in fields(self))
+
+    def apply_to(self, base: SubjectConfig) -> SubjectConfig:
+        changes: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if f.name == "sunset_seconds" and value < 0:
+                value = None
+            changes[f.name] = value
+        return replace(base, **changes)
+
+    def overlay(self, other: ConfigPatch) -> ConfigPatch:
+        """This patch with every field ``other`` sets replaced."""
+        changes = {
+            f.name: getattr(other, f.name)
+            for f in fields(other)
+            if getattr(other, f.name) is not None
+        }
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if isinstance(value, Compatibility):
+                value = value.value
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConfigPatch:
+        """Validate a JSON object from the API or the store; unknown keys are refused."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidConfigError(f"unknown configuration keys: {', '.join(unknown)}")
+        compat = data.get("compatibility")
+        threshold = data.get("drift_threshold")
+        min_samples = data.get("min_samples")
+        auto = data.get("auto_register")
+        sunset = data.get("sunset_seconds", _UNSET)
+        if threshold is not None and (
+            isinstance(threshold, bool) or not isinstance(threshold, int | float)
+        ):
+            raise InvalidConfigError("drift_threshold must be a number in [0, 1]")
+        if min_samples is not None and (
+            isinstance(min_samples, bool) or not isinstance(min_samples, int)
+        ):
+            raise InvalidConfigError("min_samples must be an integer >= 1")
+        if auto is not None and not isinstance(auto, bool):
+            raise InvalidConfigError("auto_register must be true or false")
+        if sunset is _UNSET:
+            sunset_value: int | None = None
+        elif sunset is None:
+            sunset_value = cls.FOREVER  # an explicit null means "never sunset"
+        elif isinstance(sunset, bool) or not isinstance(sunset, int):
+            raise InvalidConfigError("sunset_seconds must be an integer >= 0 or null (forever)")
+        else:
+            sunset_value = sunset
+        patch = cls(
+            compatibility=None if compat is None else parse_compatibility(compat),
+            drift_threshold=None if threshold is None else float(threshold),
+            min_samples=min_samples,
+            auto_register=auto,
+            sunset_seconds=sunset_value,
+        )
+        validate_fields(
+            drift_threshold=patch.drift_threshold,
+            min_samples=patch.min_samples,
+            sunset_seconds=None
+            if patch.sunset_seconds in (None, cls.FOREVER)
+            else patch.sunset_seconds,
+        )
+        return patch
+
+
+def validate_fields(
+    *, drift_threshold: float | None, min_samples: int | None, sunset_seconds: int | None
+) -> None:
+    if drift_threshold is not None and (
+        not math.isfinite(drift_threshold) or not 0.0 <= drift_threshold <= 1.0
+    ):
+        raise InvalidConfigError(f"drift_threshold must be in [0, 1], got {drift_threshold}")
+    if min_samples is not None and not 1 <= min_samples <= 1_000_000_000:
+        raise InvalidConfigError(f"min_samples must be between 1 and 1e9, got {min_samples}")
+    if sunset_seconds is not None and not 0 <= sunset_seconds <= 100 * 365 * 86400:
+        raise InvalidConfigError(
+            f"sunset_seconds must be between 0 and 100 years, got {sunset_seconds}"
+        )

@@ -1,0 +1,105 @@
+"""Registering a schema inside one write transaction (used by register, observe and accept).
+
+A registration is one transaction: the schema row (if new), the version row, the subject's
+high-water mark, the running profile's reset and the ``schema.updated`` outbox record either
+all commit or none does — a crash at any point leaves the version fully present or absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from schemashift.core.canonical import canonical_text, fingerprint
+from schemashift.errors import RegistryError, RegistryModeError
+from schemashift.registry.records import OutboxKind, Reference, SchemaVersion
+from schemashift.registry.store import StoreTx
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A schema ready to store: its canonical text and identity."""
+
+    schema: Any
+    text: str
+    fingerprint: str
+    references: tuple[Reference, ...] = ()
+
+    @classmethod
+    def of(cls, schema: Any, references: Sequence[Reference] = ()) -> Candidate:
+        refs = tuple(references)
+        # references are part of a schema's identity, as in Confluent's registry
+        identity = (
+            schema if not refs else {"schema": schema, "references": [r.to_dict() for r in refs]}
+        )
+        return cls(schema, canonical_text(schema), fingerprint(identity), refs)
+
+
+def existing_version(tx: StoreTx, subject: str, candidate: Candidate) -> SchemaVersion | None:
+    """The live (not soft-deleted) version of ``subject`` holding this schema, if any."""
+    stored = tx.schema_by_fingerprint(candidate.fingerprint)
+    if stored is None:
+        return None
+    for version in tx.versions(subject, include_deleted=False):
+        if version.schema_id == stored.schema_id:
+            return version
+    return None
+
+
+def store_version(
+    tx: StoreTx,
+    subject: str,
+    candidate: Candidate,
+    now: datetime,
+    *,
+    changes: Sequence[dict[str, Any]] = (),
+    score: float | None = None,
+    explicit_id: int | None = None,
+    explicit_version: int | None = None,
+) -> SchemaVersion:
+    """Write a new version (and its outbox record); the caller has checked policy and mode."""
+    stored = tx.schema_by_fingerprint(candidate.fingerprint)
+    if explicit_id is not None:
+        holder = tx.schema_by_id(explicit_id)
+        if stored is not None and stored.schema_id != explicit_id:
+            raise RegistryModeError(
+                f"Schema already registered with id {stored.schema_id} instead of input id"
+                f" {explicit_id}"
+            )
+        if holder is not None and holder.fingerprint != candidate.fingerprint:
+            raise RegistryModeError(f"Overwrite new schema with id {explicit_id} is not permitted.")
+    if stored is None:
+        stored = tx.insert_schema(
+            candidate.text, candidate.fingerprint, candidate.references, now, explicit_id
+        )
+    highest = tx.max_version(subject)
+    if explicit_version is None:
+        number = highest + 1
+    elif explicit_version <= highest:
+        raise RegistryModeError(
+            f"Version {explicit_version} of subject {subject!r} is not after its latest"
+            f" version {highest}; versions are never reused"
+        )
+    else:
+        number = explicit_version
+    tx.insert_version(subject, number, stored.schema_id, now)
+    profile, _, _ = tx.get_profile(subject)
+    if profile is not None:
+        # drift is measured from here on against the new version
+        tx.put_profile(subject, profile, 0, profile)
+    tx.append_outbox(
+        OutboxKind.SCHEMA_UPDATED,
+        subject,
+        now=now,
+        version=number,
+        schema_id=stored.schema_id,
+        schema_text=stored.schema_text,
+        changes=changes,
+        score=score,
+    )
+    version = tx.version(subject, number)
+    if version is None:  # pragma: no cover - we just inserted it in this transaction
+        raise RegistryError(f"version {number} of {subject!r} vanished inside its transaction")
+    return version

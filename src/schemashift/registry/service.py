@@ -1,0 +1,576 @@
+"""The Registry service: Confluent semantics over a Store, plus drift handling (evolution.py).
+
+The service is the only glue between the pure core (canonical form, schema checks,
+compatibility, diff), the pure decisions (decisions.py) and the store. It is synchronous;
+async callers use ``asyncio.to_thread``. Every operation is one store transaction, and
+writes are serialised by the store, so the invariants (dense versions, one id per
+canonical schema, ordered outbox) hold across threads and processes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from schemashift.core.jsonparse import loads
+from schemashift.errors import (
+    IncompatibleSchemaError,
+    InvalidSchemaError,
+    PayloadError,
+    RegistryModeError,
+    SchemaNotFoundError,
+    SubjectNotFoundError,
+    VersionGoneError,
+    VersionNotFoundError,
+)
+from schemashift.registry import evolution
+from schemashift.registry.config import DEFAULT_CONFIG, ConfigPatch, Mode, SubjectConfig
+from schemashift.registry.decisions import LATEST, compatibility_targets, is_gone, parse_version_id
+from schemashift.registry.records import (
+    ConsumerContract,
+    DriftEvent,
+    ObserveResult,
+    OutboxKind,
+    OutboxRecord,
+    QuarantineItem,
+    QuarantineStatus,
+    Reference,
+    SchemaVersion,
+    StoredSchema,
+)
+from schemashift.registry.refusals import (
+    ConfigNotFoundError,
+    InvalidRequestError,
+    ModeNotFoundError,
+    SubjectNotSoftDeletedError,
+    SubjectSoftDeletedError,
+    VersionNotSoftDeletedError,
+    VersionSoftDeletedError,
+)
+from schemashift.registry.registration import Candidate, existing_version, store_version
+from schemashift.registry.store import Store, StoreTx
+
+GLOBAL = ""  # the store's key for the global configuration and mode
+MAX_SUBJECT_LENGTH = 255
+_ID_CACHE_LIMIT = 50_000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def check_subject(subject: str) -> str:
+    if not subject or len(subject) > MAX_SUBJECT_LENGTH or any(ord(c) < 32 for c in subject):
+        raise InvalidRequestError(
+            f"invalid subject name {subject[:80]!r}: 1 to {MAX_SUBJECT_LENGTH} characters,"
+            " no control characters"
+        )
+    return subject
+
+
+def parse_schema_text(schema: str | Mapping[str, Any] | bool) -> Any:
+    """A schema from the API (JSON text) or from Python (a dict), checked; 42201 if unusable."""
+    from schemashift.core.schema import check_schema
+
+    if isinstance(schema, str):
+        try:
+            value = loads(schema)
+        except PayloadError as exc:
+            raise InvalidSchemaError(f"Invalid schema: not strict JSON ({exc.message})") from exc
+    else:
+        value = schema
+    if not isinstance(value, dict | bool):
+        raise InvalidSchemaError("Invalid schema: a JSON Schema is an object or a boolean")
+    check_schema(value)
+    return value
+
+
+class Registry:
+    """Subjects, versions, global ids, policy, drift, quarantine, consumers and the outbox."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        defaults: SubjectConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.defaults = defaults or DEFAULT_CONFIG
+        # global ids never change their schema, so a process may cache them forever
+        self._by_id: dict[int, StoredSchema] = {}
+        self._cache_lock = threading.Lock()
+
+    @classmethod
+    def from_url(
+        cls,
+        db_url: str,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        defaults: SubjectConfig | None = None,
+    ) -> Registry:
+        """A registry on ``sqlite:///path`` (``sqlite://`` in memory) or ``postgresql://…``."""
+        from schemashift.registry.sqlstore import SqlStore
+
+        return cls(SqlStore(db_url), clock=clock, defaults=defaults)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- configuration and modes -----------------------------------------------------------
+
+    def _config(self, tx: StoreTx, subject: str | None) -> SubjectConfig:
+        effective = self.defaults
+        global_patch = tx.get_config(GLOBAL)
+        if global_patch is not None:
+            effective = global_patch.apply_to(effective)
+        if subject:
+            patch = tx.get_config(subject)
+            if patch is not None:
+                effective = patch.apply_to(effective)
+        return effective
+
+    def effective_config(self, subject: str | None = None) -> SubjectConfig:
+        """The policy in force for ``subject`` (or the global one)."""
+        return self.store.read(lambda tx: self._config(tx, subject))
+
+    def get_config(
+        self, subject: str | None = None, *, default_to_global: bool = False
+    ) -> SubjectConfig:
+        """Confluent ``GET /config[/{subject}]``: 40408 if the subject sets nothing itself."""
+        if (
+            subject
+            and not default_to_global
+            and self.store.read(lambda tx: tx.get_config(subject)) is None
+        ):
+            raise ConfigNotFoundError(
+                f"Subject '{subject}' does not have subject-level compatibility configured"
+            )
+        return self.effective_config(subject)
+
+    def config_patch(self, subject: str | None = None) -> ConfigPatch:
+        """What is stored for ``subject`` (or globally), before inheritance."""
+        return self.store.read(lambda tx: tx.get_config(subject or GLOBAL)) or ConfigPatch()
+
+    def set_config(self, subject: str | None, patch: ConfigPatch) -> SubjectConfig:
+        """Overlay ``patch`` on what is stored; returns the effective configuration."""
+        key = GLOBAL if subject is None else check_subject(subject)
+
+        def work(tx: StoreTx) -> SubjectConfig:
+            current = tx.get_config(key) or ConfigPatch()
+            tx.set_config(key, current.overlay(patch))
+            return self._config(tx, subject)
+
+        return self.store.write(work)
+
+    def delete_config(self, subject: str | None) -> SubjectConfig:
+        """Remove the stored configuration; returns what was in force before."""
+        key = GLOBAL if subject is None else subject
+
+        def work(tx: StoreTx) -> SubjectConfig:
+            if subject and tx.get_config(key) is None:
+                raise SubjectNotFoundError(f"Subject '{subject}' not found.")
+            before = self._config(tx, subject)
+            tx.set_config(key, None)
+            return before
+
+        return self.store.write(work)
+
+    @staticmethod
+    def _mode(tx: StoreTx, subject: str | None) -> Mode:
+        if subject:
+            mode = tx.get_mode(subject)
+            if mode is not None:
+                return mode
+        return tx.get_mode(GLOBAL) or Mode.READWRITE
+
+    def get_mode(self, subject: str | None = None, *, default_to_global: bool = False) -> Mode:
+        if subject and not default_to_global:
+            stored = self.store.read(lambda tx: tx.get_mode(subject))
+            if stored is None:
+                raise ModeNotFoundError(
+                    f"Subject '{subject}' does not have subject-level mode configured"
+                )
+            return stored
+        return self.store.read(lambda tx: self._mode(tx, subject))
+
+    def set_mode(self, subject: str | None, mode: Mode, *, force: bool = False) -> Mode:
+        """Confluent ``PUT /mode``; IMPORT on a non-empty scope needs ``force``."""
+        key = GLOBAL if subject is None else check_subject(subject)
+
+        def work(tx: StoreTx) -> Mode:
+            if mode is Mode.IMPORT and not force:
+                occupied = tx.versions(subject, True) if subject else tx.subjects(True)
+                if occupied:
+                    raise RegistryModeError(
+                        "Cannot import since found existing subjects; use force=true to override"
+                    )
+            tx.set_mode(key, mode)
+            return mode
+
+        return self.store.write(work)
+
+    def delete_mode(self, subject: str) -> Mode:
+        def work(tx: StoreTx) -> Mode:
+            stored = tx.get_mode(subject)
+            if stored is None:
+                raise SubjectNotFoundError(f"Subject '{subject}' not found.")
+            tx.set_mode(subject, None)
+            return stored
+
+        return self.store.write(work)
+
+    # -- registration and lookup -----------------------------------------------------------
+
+    def register(
+        self,
+        subject: str,
+        schema: str | Mapping[str, Any] | bool,
+        *,
+        references: Sequence[Reference] = (),
+        schema_id: int | None = None,
+        version: int | None = None,
+    ) -> SchemaVersion:
+        """Register ``schema`` under ``subject``; an already live schema returns its version.
+
+        Checks the compatibility mode against the subject's live versions (skipped in IMPORT
+        mode, where ``schema_id`` is required and ``version`` may be given).
+        """
+        check_subject(subject)
+        candidate = Candidate.of(parse_schema_text(schema), self._check_references(references))
+
+        def work(tx: StoreTx) -> SchemaVersion:
+            mode = self._mode(tx, subject)
+            if mode is Mode.READONLY:
+                raise RegistryModeError(f"Subject {subject} is in read-only mode")
+            if mode is Mode.IMPORT and schema_id is None:
+                raise RegistryModeError(f"Subject {subject} is in import mode: give the schema id")
+            if mode is Mode.READWRITE and schema_id is not None:
+                raise RegistryModeError("An explicit schema id is accepted only in IMPORT mode")
+            found = existing_version(tx, subject, candidate)
+            if found is not None:
+                return found
+            if mode is Mode.READWRITE:
+                if version is not None and version != tx.max_version(subject) + 1:
+                    raise RegistryModeError(
+                        f"Version {version} is not the next version of subject {subject}"
+                    )
+                self._require_compatible(tx, subject, candidate.schema)
+            previous = tx.versions(subject, include_deleted=False)
+            changes, score = evolution.changes_between(
+                previous[-1].schema if previous else None, candidate.schema
+            )
+            return store_version(
+                tx,
+                subject,
+                candidate,
+                self.clock(),
+                changes=changes,
+                score=score,
+                explicit_id=schema_id,
+                explicit_version=version,
+            )
+
+        return self.store.write(work)
+
+    def _check_references(self, references: Sequence[Reference]) -> tuple[Reference, ...]:
+        if references:
+            # a reference is a $ref to another subject's schema; schemashift resolves local
+            # references only and never fetches or splices in another document
+            raise InvalidSchemaError(
+                "Invalid schema: schema references are not supported; inline the referenced"
+                " definitions under $defs"
+            )
+        return ()
+
+    def _require_compatible(self, tx: StoreTx, subject: str, schema: Any) -> None:
+        result = self._compatibility(tx, subject, schema, None)
+        if not result.compatible:
+            details = "; ".join(f"{f.path or '/'}: {f.message}" for f in result.findings[:10])
+            config = self._config(tx, subject)
+            raise IncompatibleSchemaError(
+                f"Schema being registered is incompatible with an earlier schema for subject"
+                f' "{subject}" ({config.compatibility.value}): {details}'
+            )
+
+    def _compatibility(self, tx: StoreTx, subject: str, schema: Any, version: int | None) -> Any:
+        from schemashift.core.compat import CompatibilityResult, check_compatibility
+
+        config = self._config(tx, subject)
+        if version is None:
+            earlier = [v.schema for v in tx.versions(subject, include_deleted=False)]
+            targets = compatibility_targets(config.compatibility, earlier)
+        else:
+            targets = (
+                []
+                if config.compatibility.value == "NONE"
+                else [self._version(tx, subject, version, False).schema]
+            )
+        if not targets:
+            return CompatibilityResult(True, ())
+        old: Any = targets if config.compatibility.transitive else targets[-1]
+        return check_compatibility(old, schema, config.compatibility.value)
+
+    def check_compatibility(
+        self, subject: str, schema: str | Mapping[str, Any] | bool, version: int | str | None = None
+    ) -> Any:
+        """Confluent's compatibility test: against ``version``, or per mode when ``None``."""
+        value = parse_schema_text(schema)
+        number = None if version is None else parse_version_id(version)
+        return self.store.read(lambda tx: self._compatibility(tx, subject, value, number))
+
+    def lookup(
+        self, subject: str, schema: str | Mapping[str, Any] | bool, *, deleted: bool = False
+    ) -> SchemaVersion:
+        """The version of ``subject`` holding ``schema`` (40401 / 40403 when absent)."""
+        candidate = Candidate.of(parse_schema_text(schema))
+
+        def work(tx: StoreTx) -> SchemaVersion:
+            versions = tx.versions(subject, include_deleted=deleted)
+            if not versions:
+                raise SubjectNotFoundError(f"Subject '{subject}' not found.")
+            stored = tx.schema_by_fingerprint(candidate.fingerprint)
+            for v in reversed(versions):
+                if stored is not None and v.schema_id == stored.schema_id:
+                    return v
+            raise SchemaNotFoundError("Schema not found")
+
+        return self.store.read(work)
+
+    def get_schema_by_id(self, schema_id: int) -> StoredSchema:
+        cached = self._by_id.get(schema_id)
+        if cached is not None:
+            return cached
+        stored = self.store.read(lambda tx: tx.schema_by_id(schema_id))
+        if stored is None:
+            raise SchemaNotFoundError(f"Schema {schema_id} not found")
+        with self._cache_lock:
+            if len(self._by_id) >= _ID_CACHE_LIMIT:
+                self._by_id.clear()
+            self._by_id[schema_id] = stored
+        return stored
+
+    def subjects_of_schema(self, schema_id: int, *, deleted: bool = False) -> list[str]:
+        return sorted({s for s, _ in self.versions_of_schema(schema_id, deleted=deleted)})
+
+    def versions_of_schema(self, schema_id: int, *, deleted: bool = False) -> list[tuple[str, int]]:
+        def work(tx: StoreTx) -> list[tuple[str, int]]:
+            if tx.schema_by_id(schema_id) is None:
+                raise SchemaNotFoundError(f"Schema {schema_id} not found")
+            return tx.versions_of_schema(schema_id, include_deleted=deleted)
+
+        return self.store.read(work)
+
+    def list_subjects(self, *, deleted: bool = False, prefix: str | None = None) -> list[str]:
+        names = self.store.read(lambda tx: tx.subjects(include_deleted=deleted))
+        return [n for n in names if prefix is None or n.startswith(prefix)]
+
+    def list_versions(self, subject: str, *, deleted: bool = False) -> list[int]:
+        versions = self.store.read(lambda tx: tx.versions(subject, include_deleted=deleted))
+        if not versions:
+            raise SubjectNotFoundError(f"Subject '{subject}' not found.")
+        return [v.version for v in versions]
+
+    @staticmethod
+    def _version(tx: StoreTx, subject: str, number: int, deleted: bool) -> SchemaVersion:
+        versions = tx.versions(subject, include_deleted=True)
+        if not versions or (not deleted and all(v.deleted for v in versions)):
+            raise SubjectNotFoundError(f"Subject '{subject}' not found.")
+        if number == LATEST:
+            live = [v for v in versions if deleted or not v.deleted]
+            return live[-1]
+        for v in versions:
+            if v.version == number:
+                if v.deleted and not deleted:
+                    raise VersionNotFoundError(f"Version {number} not found.")
+                return v
+        raise VersionNotFoundError(f"Version {number} not found.")
+
+    def get_version(
+        self, subject: str, version: int | str, *, deleted: bool = False
+    ) -> SchemaVersion:
+        """A version (``latest`` or ``-1`` for the newest live one)."""
+        number = parse_version_id(version)
+        return self.store.read(lambda tx: self._version(tx, subject, number, deleted))
+
+    def get_servable_version(self, subject: str, version: int | str) -> SchemaVersion:
+        """A version to transform *to*: 410 (VersionGoneError) once its sunset has passed."""
+        number = parse_version_id(version)
+
+        def work(tx: StoreTx) -> tuple[SchemaVersion, SubjectConfig, int]:
+            found = self._version(tx, subject, number, False)
+            latest = self._version(tx, subject, LATEST, False).version
+            return found, self._config(tx, subject), latest
+
+        found, config, latest = self.store.read(work)
+        if found.version != latest and is_gone(
+            found.superseded_at, config.sunset_seconds, self.clock()
+        ):
+            raise VersionGoneError(
+                f"Version {found.version} of subject '{subject}' was superseded on"
+                f" {found.superseded_at:%Y-%m-%d %H:%M:%S} UTC and its sunset period of"
+                f" {config.sunset_seconds} s has passed; use version {latest}"
+            )
+        return found
+
+    def referenced_by(self, subject: str, version: int | str) -> list[int]:
+        """Ids of schemas referencing this version: none, as references are not accepted."""
+        self.get_version(subject, version)
+        return []
+
+    # -- deletion --------------------------------------------------------------------------
+
+    def delete_version(self, subject: str, version: int | str, *, permanent: bool = False) -> int:
+        """Confluent semantics: soft first; ``permanent`` only after a soft delete."""
+        number = parse_version_id(version)
+
+        def work(tx: StoreTx) -> int:
+            self._require_writable(tx, subject)
+            target = self._version(tx, subject, number, deleted=permanent)
+            if permanent:
+                if not target.deleted:
+                    raise VersionNotSoftDeletedError(
+                        f"Subject '{subject}' Version {target.version} was not deleted first"
+                        " before being permanently deleted"
+                    )
+                tx.remove_version(subject, target.version)
+            else:
+                if target.deleted:
+                    raise VersionSoftDeletedError(
+                        f"Subject '{subject}' Version {target.version} was soft deleted. Set"
+                        " permanent=true to delete permanently"
+                    )
+                tx.set_deleted(subject, target.version)
+            return target.version
+
+        return self.store.write(work)
+
+    def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
+        def work(tx: StoreTx) -> list[int]:
+            self._require_writable(tx, subject)
+            versions = tx.versions(subject, include_deleted=True)
+            if not versions:
+                raise SubjectNotFoundError(f"Subject '{subject}' not found.")
+            live = [v for v in versions if not v.deleted]
+            if permanent:
+                if live:
+                    raise SubjectNotSoftDeletedError(
+                        f"Subject '{subject}' was not deleted first before being permanently deleted"
+                    )
+                for v in versions:
+                    tx.remove_version(subject, v.version)
+                tx.set_config(subject, None)
+                tx.set_mode(subject, None)
+                return [v.version for v in versions]
+            if not live:
+                raise SubjectSoftDeletedError(
+                    f"Subject '{subject}' was soft deleted. Set permanent=true to delete permanently"
+                )
+            for v in live:
+                tx.set_deleted(subject, v.version)
+            return [v.version for v in live]
+
+        return self.store.write(work)
+
+    def _require_writable(self, tx: StoreTx, subject: str) -> None:
+        if self._mode(tx, subject) is Mode.READONLY:
+            raise RegistryModeError(f"Subject {subject} is in read-only mode")
+
+    # -- drift, quarantine, consumers (evolution.py) ---------------------------------------
+
+    def observe(
+        self, subject: str, payloads_or_profile: Iterable[Mapping[str, Any]] | Any
+    ) -> ObserveResult:
+        """Merge observations into the subject's running profile and act on the drift."""
+        check_subject(subject)
+        batch, samples = evolution.batch_profile(payloads_or_profile)
+        return self.store.write(
+            lambda tx: evolution.observe(self, tx, subject, batch, samples, self.clock())
+        )
+
+    def list_quarantine(
+        self, subject: str | None = None, status: QuarantineStatus | str | None = None
+    ) -> list[QuarantineItem]:
+        wanted = None if status is None else QuarantineStatus(status)
+        return self.store.read(lambda tx: tx.list_quarantine(subject, wanted))
+
+    def get_quarantine(self, quarantine_id: int) -> QuarantineItem:
+        return self.store.read(lambda tx: evolution.quarantine_item(tx, quarantine_id))
+
+    def accept_quarantine(self, quarantine_id: int) -> QuarantineItem:
+        """Register the quarantined schema as a new version (a person's override)."""
+        return self.store.write(lambda tx: evolution.accept(self, tx, quarantine_id, self.clock()))
+
+    def reject_quarantine(self, quarantine_id: int) -> QuarantineItem:
+        """Close the quarantine and forget the drift it held (the running profile rolls back)."""
+        return self.store.write(lambda tx: evolution.reject(tx, quarantine_id, self.clock()))
+
+    def drift_history(self, subject: str, limit: int = 200) -> list[DriftEvent]:
+        """The subject's drift observations, oldest first (the newest ``limit`` of them)."""
+        return list(reversed(self.store.read(lambda tx: tx.drift_history(subject, limit))))
+
+    def diff_versions(self, subject: str, old: int | str, new: int | str) -> Any:
+        """The DriftReport between two versions of a subject."""
+        from schemashift.core.diff import diff
+
+        before = self.get_version(subject, old, deleted=True)
+        after = self.get_version(subject, new, deleted=True)
+        return diff(before.schema, after.schema)
+
+    def declare_consumer(
+        self, subject: str, consumer: str, fields: Sequence[str]
+    ) -> ConsumerContract:
+        """Record that ``consumer`` reads ``fields`` (JSON Pointers into the events)."""
+        contract = evolution.consumer_contract(
+            check_subject(subject), consumer, fields, self.clock()
+        )
+        self.store.write(lambda tx: tx.put_consumer(contract))
+        return contract
+
+    def remove_consumer(self, subject: str, consumer: str) -> bool:
+        return self.store.write(lambda tx: tx.remove_consumer(subject, consumer))
+
+    def list_consumers(self, subject: str) -> list[ConsumerContract]:
+        return self.store.read(lambda tx: tx.consumers(subject))
+
+    # -- outbox ----------------------------------------------------------------------------
+
+    def read_outbox(self, after_seq: int, limit: int = 100) -> list[OutboxRecord]:
+        return self.store.read(lambda tx: tx.read_outbox(after_seq, limit))
+
+    def pending_relay(self, limit: int = 100) -> list[OutboxRecord]:
+        return self.store.read(lambda tx: tx.pending_relay(limit))
+
+    def mark_relayed(self, seqs: Iterable[int]) -> None:
+        chosen = list(seqs)
+        now = self.clock()
+        self.store.write(lambda tx: tx.mark_relayed(chosen, now))
+
+    def sweep_sunsets(self) -> list[int]:
+        """Write a ``version.sunset`` record for each version whose sunset has passed."""
+        now = self.clock()
+
+        def work(tx: StoreTx) -> list[int]:
+            written: list[int] = []
+            for v in tx.awaiting_sunset():
+                latest = tx.versions(v.subject, include_deleted=False)
+                if latest and latest[-1].version == v.version:
+                    continue  # the newest live version never sunsets
+                config = self._config(tx, v.subject)
+                if is_gone(v.superseded_at, config.sunset_seconds, now):
+                    written.append(
+                        tx.append_outbox(
+                            OutboxKind.VERSION_SUNSET,
+                            v.subject,
+                            now=now,
+                            version=v.version,
+                            schema_id=v.schema_id,
+                        )
+                    )
+                    tx.mark_sunset_recorded(v.subject, v.version)
+            return written
+
+        return self.store.write(work)
