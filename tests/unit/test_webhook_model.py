@@ -1,0 +1,122 @@
+"""Subscriptions and CloudEvent bodies: anchored patterns, kinds, stable ids and bytes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schemashift.webhooks.errors import InvalidSubscriptionError
+from schemashift.webhooks.events import cloudevent, encode_event, event_id
+from schemashift.webhooks.memory import MemoryOutbox, MemoryOutboxRecord
+from schemashift.webhooks.model import EventKind, Subscription, parse_kinds
+
+SECRET = "s" * 32
+
+
+def subscription(*patterns: str, kinds: tuple[str, ...] = ("schema.updated",)) -> Subscription:
+    return Subscription(1, "http://127.0.0.1/", patterns, parse_kinds(kinds), SECRET)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "subject", "wanted"),
+    [
+        ("orders/.*", "orders/created", True),
+        ("orders/.*", "legacy-orders/created", False),  # anchored at the start
+        ("orders", "orders/created", False),  # and at the end
+        ("orders/created|payments/.*", "payments/x", True),
+        ("orders/created|payments/.*", "orders/created-v2", False),  # alternation anchored too
+        (".*", "anything/at/all", True),
+    ],
+)
+def test_subject_patterns_match_the_whole_subject(pattern: str, subject: str, wanted: bool) -> None:
+    assert subscription(pattern).wants("schema.updated", subject) is wanted
+
+
+def test_only_the_chosen_kinds_are_wanted() -> None:
+    sub = subscription(".*", kinds=("drift.quarantined", "version.sunset"))
+    assert sub.wants("drift.quarantined", "a")
+    assert not sub.wants("schema.updated", "a")
+    assert not sub.wants("some.future.kind", "a")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: subscription("("),  # not a regular expression
+        lambda: subscription(""),
+        lambda: subscription("a" * 300),
+        lambda: subscription(),  # no pattern
+        lambda: subscription(".*", kinds=("schema.deleted",)),
+        lambda: subscription(".*", kinds=()),
+        lambda: Subscription(1, "http://x/", (".*",), frozenset(EventKind), "short"),
+    ],
+)
+def test_invalid_subscriptions_are_refused(build: object) -> None:
+    with pytest.raises(InvalidSubscriptionError):
+        build()  # type: ignore[operator]
+
+
+def test_the_secret_stays_out_of_repr_and_default_dicts() -> None:
+    sub = subscription(".*")
+    assert SECRET not in repr(sub)
+    assert "secret" not in sub.to_dict()
+    assert sub.to_dict(include_secret=True)["secret"] == SECRET
+
+
+def record(seq: int = 7) -> MemoryOutboxRecord:
+    return MemoryOutboxRecord(
+        seq=seq,
+        kind="schema.updated",
+        subject="orders/created",
+        version=3,
+        schema_id=11,
+        schema='{"type":"object"}',
+        changes=({"path": "/a", "code": "field_added"},),
+        score=0.25,
+        time=datetime(2026, 5, 1, 12, 0, tzinfo=UTC),
+    )
+
+
+def test_cloudevent_is_structured_cloudevents_1_0() -> None:
+    event = cloudevent(record(), 4, source="https://registry.example/")
+    assert event["specversion"] == "1.0"
+    assert event["id"] == "7-4" == event_id(7, 4)
+    assert event["type"] == "io.schemashift.schema.updated"
+    assert event["source"] == "https://registry.example/"
+    assert event["subject"] == "orders/created"
+    assert event["time"] == "2026-05-01T12:00:00Z"
+    assert event["sequence"] == "7"
+    assert event["data"]["schema"] == {"type": "object"}  # canonical text decoded
+    assert event["data"]["changes"] == [{"path": "/a", "code": "field_added"}]
+    assert (event["data"]["version"], event["data"]["schemaId"]) == (3, 11)
+
+
+@settings(max_examples=50)
+@given(seq=st.integers(min_value=1, max_value=2**53), sub=st.integers(min_value=1, max_value=2**31))
+def test_event_ids_are_unique_per_record_and_subscription(seq: int, sub: int) -> None:
+    """Distinct (seq, subscription) pairs never share an id; the same pair always does."""
+    assert event_id(seq, sub) == event_id(seq, sub)
+    assert event_id(seq, sub) != event_id(seq + 1, sub)
+    assert event_id(seq, sub) != event_id(seq, sub + 1)
+    seq_text, sub_text = event_id(seq, sub).split("-")
+    assert (int(seq_text), int(sub_text)) == (seq, sub)
+
+
+def test_the_body_is_deterministic() -> None:
+    """Encoding the same record twice gives the same bytes (what retries re-send)."""
+    first = encode_event(cloudevent(record(), 2))
+    assert first == encode_event(cloudevent(record(), 2))
+    assert orjson.loads(first)["id"] == "7-2"
+
+
+def test_memory_outbox_reads_after_a_cursor() -> None:
+    outbox = MemoryOutbox()
+    for n in range(5):
+        outbox.append("schema.updated", "s", version=n + 1)
+    assert [r.seq for r in outbox.read_outbox(0, 2)] == [1, 2]
+    assert [r.seq for r in outbox.read_outbox(3, 10)] == [4, 5]
+    assert outbox.read_outbox(5, 10) == []
