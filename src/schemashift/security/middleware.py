@@ -186,18 +186,26 @@ class AuthMiddleware:
         if principal.may_globally(Right.READ):
             await self.app(scope, receive, send)
             return
-        schema_id = target.params.get(access.param)
+        # The route's one path parameter is the id, whatever the route calls it.
+        if len(target.params) != 1:
+            await _forbidden(send, "'read' on every subject is required")
+            return
+        (param, schema_id), *_ = target.params.items()
+        if not (str(schema_id).isascii() and str(schema_id).isdigit()):
+            await self.app(scope, receive, send)  # not an id at all: the app refuses it
+            return
         probe = await capture(
-            self.app, _get_scope(scope, f"/schemas/ids/{schema_id}/subjects"), empty_receive
+            self.app, _get_scope(scope, f"/schemas/ids/{int(schema_id)}/subjects"), empty_receive
         )
-        if probe.status != 200:
+        if probe.status == 404:
             await self.app(scope, receive, send)  # a missing id: the app's own answer
+            return
+        if probe.status != 200:
+            await _forbidden(send, "the schema's subjects could not be checked")
             return
         subjects = _json_list(probe.body)
         if not any(isinstance(s, str) and principal.may(Right.READ, s) for s in subjects):
-            await self._answer_as_missing(
-                scope, receive, send, target, access.param, str(schema_id)
-            )
+            await self._answer_as_missing(scope, receive, send, target, param, str(schema_id))
         elif access.filter_list:
             await self._filtered(principal, scope, receive, send)
         else:

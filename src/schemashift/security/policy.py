@@ -75,9 +75,9 @@ RULES: tuple[tuple[frozenset[str], re.Pattern[str], Access], ...] = tuple(
         (
             _GET,
             r"/schemas/ids/\{\w+\}/(subjects|versions)",
-            Access(AccessKind.SCHEMA_ID, param="id", filter_list=True),
+            Access(AccessKind.SCHEMA_ID, filter_list=True),
         ),
-        (_GET, r"/schemas/ids/\{\w+\}(/schema)?", Access(AccessKind.SCHEMA_ID, param="id")),
+        (_GET, r"/schemas/ids/\{\w+\}(/schema)?", Access(AccessKind.SCHEMA_ID)),
         (_CHANGE, r"/config|/mode", ADMIN_GLOBAL),
         (_GET, r"/(config|mode)/\{subject\}", READ_SUBJECT),
         (_CHANGE, r"/(config|mode)/\{subject\}", ADMIN_SUBJECT),
