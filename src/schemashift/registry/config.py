@@ -94,8 +94,6 @@ class SubjectConfig:
         }
 
 
-DEFAULT_CONFIG = SubjectConfig()
-
 _UNSET: Any = object()
 
 
@@ -209,3 +207,6 @@ def validate_fields(
         raise InvalidConfigError(
             f"sunset_seconds must be between 0 and 100 years, got {sunset_seconds}"
         )
+
+
+DEFAULT_CONFIG = SubjectConfig()

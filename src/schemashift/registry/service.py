@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from schemashift.core.compat.model import CompatibilityResult
 from schemashift.core.jsonparse import loads
 from schemashift.errors import (
     IncompatibleSchemaError,
@@ -297,8 +298,6 @@ class Registry:
             )
 
     def _compatibility(self, tx: StoreTx, subject: str, schema: Any, version: int | None) -> Any:
-        from schemashift.core.compat import CompatibilityResult, check_compatibility
-
         config = self._config(tx, subject)
         if version is None:
             earlier = [v.schema for v in tx.versions(subject, include_deleted=False)]
@@ -311,6 +310,8 @@ class Registry:
             )
         if not targets:
             return CompatibilityResult(True, ())
+        from schemashift.core.compat import check_compatibility
+
         old: Any = targets if config.compatibility.transitive else targets[-1]
         return check_compatibility(old, schema, config.compatibility.value)
 
@@ -340,7 +341,12 @@ class Registry:
 
         return self.store.read(work)
 
+    def cached_schema(self, schema_id: int) -> StoredSchema | None:
+        """The schema under ``schema_id`` if this process has seen it (no I/O)."""
+        return self._by_id.get(schema_id)
+
     def get_schema_by_id(self, schema_id: int) -> StoredSchema:
+        """The schema under a global id; ids are never reassigned, so it is cached."""
         cached = self._by_id.get(schema_id)
         if cached is not None:
             return cached

@@ -1,0 +1,74 @@
+"""Every error the registry API answers is ``{"error_code": int, "message": str}``.
+
+Confluent clients read ``error_code`` (40401, 42201, …); the HTTP status follows Confluent's
+(404, 409, 422, …). Database trouble that outlived the store's retries is a 503 with code
+50001 — never a bare 500 — so clients and load balancers know to retry.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from schemashift.api.media import RegistryJSONResponse, RequestBodyError
+from schemashift.errors import InvalidSchemaError, PayloadError, RegistryError, StoreError
+
+
+def error_response(status: int, code: int, message: str) -> Response:
+    return RegistryJSONResponse({"error_code": code, "message": message}, status_code=status)
+
+
+async def _registry_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RegistryError)
+    return error_response(exc.http_status, exc.error_code, exc.message)
+
+
+async def _invalid_schema(request: Request, exc: Exception) -> Response:
+    message = str(exc)
+    if not message.lower().startswith("invalid schema"):
+        message = f"Invalid schema: {message}"
+    return error_response(422, 42201, message)
+
+
+async def _payload_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PayloadError)
+    return error_response(400, 400, f"{exc.code}: {exc.message}")
+
+
+async def _body_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestBodyError)
+    return error_response(exc.status, exc.status, exc.message)
+
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    return error_response(503, 50001, f"Error in the backend data store: {exc}")
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ()))
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return error_response(422, 422, "; ".join(parts) or "invalid request")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404 and exc.detail == "Not Found":
+        message = f"HTTP 404 Not Found: {request.url.path}"
+    else:
+        message = str(exc.detail)
+    return error_response(exc.status_code, exc.status_code, message)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RegistryError, _registry_error)
+    app.add_exception_handler(InvalidSchemaError, _invalid_schema)
+    app.add_exception_handler(PayloadError, _payload_error)
+    app.add_exception_handler(RequestBodyError, _body_error)
+    app.add_exception_handler(StoreError, _store_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
