@@ -1,0 +1,32 @@
+"""The Transformer: compiled, validating conformance of payloads to a schema version.
+
+See docs/transform.md for every coercion, policy and the metadata written.
+"""
+
+from __future__ import annotations
+
+from schemashift.core.transform.options import (
+    ALL_COERCIONS,
+    NO_COERCIONS,
+    Coercion,
+    ExtrasPolicy,
+    MissingPolicy,
+    TransformOptions,
+)
+from schemashift.core.transform.result import Conformed, Reason, ReasonCode, Rejected
+from schemashift.core.transform.transformer import Transformer, compile_transformer
+
+__all__ = [
+    "ALL_COERCIONS",
+    "NO_COERCIONS",
+    "Coercion",
+    "Conformed",
+    "ExtrasPolicy",
+    "MissingPolicy",
+    "Reason",
+    "ReasonCode",
+    "Rejected",
+    "TransformOptions",
+    "Transformer",
+    "compile_transformer",
+]
