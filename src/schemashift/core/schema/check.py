@@ -1,0 +1,62 @@
+"""``check_schema``: the gate a schema passes before the registry stores it.
+
+Three refusals, each an ``InvalidSchemaError`` with a message that says where and why:
+the schema is not valid against its dialect's meta-schema (2020-12 unless ``$schema`` names
+2019-09 or draft-07/06/04); it uses a reference that is not local (nothing is ever fetched —
+the meta-schemas ship with the ``jsonschema`` package and no retriever is configured); or a
+``pattern`` / ``patternProperties`` regular expression can backtrack catastrophically.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import referencing
+from jsonschema.exceptions import SchemaError
+from jsonschema.protocols import Validator
+
+from schemashift.core.schema.codec import dialect_of, parse_schema
+from schemashift.core.schema.nodes import SchemaDocument, SchemaNode
+from schemashift.core.schema.regex import unsafe_reason
+from schemashift.errors import InvalidSchemaError
+
+VALIDATORS: dict[str, type[Validator]] = {
+    "2020-12": jsonschema.Draft202012Validator,
+    "2019-09": jsonschema.Draft201909Validator,
+    "draft-07": jsonschema.Draft7Validator,
+    "draft-06": jsonschema.Draft6Validator,
+    "draft-04": jsonschema.Draft4Validator,
+}
+
+
+def validator_for(document: SchemaDocument, pointer: str = "") -> Validator:
+    """A validator for the subschema at ``pointer`` that can never fetch anything.
+
+    References resolve inside the document only (an empty ``referencing`` registry has no
+    retriever); ``format`` is not asserted, as in the 2020-12 default.
+    """
+    cls = VALIDATORS[document.dialect]
+    root = cls(document.raw, registry=referencing.Registry())
+    return root if pointer == "" else root.evolve(schema=document.raw_at(pointer))
+
+
+def check_schema(schema: Any) -> SchemaDocument:
+    """Validate ``schema``; return its parsed document or raise ``InvalidSchemaError``."""
+    document = parse_schema(schema)  # refuses remote and unresolvable references first
+    cls = VALIDATORS[dialect_of(schema)]
+    try:
+        cls.check_schema(schema)
+    except SchemaError as exc:
+        where = "/" + "/".join(str(p) for p in exc.absolute_path)
+        raise InvalidSchemaError(f"not a valid JSON Schema at {where}: {exc.message}") from None
+    for pointer, node in document.nodes.items():
+        if not isinstance(node, SchemaNode):
+            continue
+        patterns = [(f"{pointer}/pattern", node.pattern)] if node.pattern is not None else []
+        patterns += [(f"{pointer}/patternProperties", p) for p, _ in node.pattern_properties]
+        for where, pattern in patterns:
+            reason = unsafe_reason(pattern)
+            if reason is not None:
+                raise InvalidSchemaError(f"pattern {pattern!r} at {where} refused: {reason}")
+    return document
