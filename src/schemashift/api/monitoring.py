@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from schemashift.monitoring.metrics import CONTENT_TYPE_LATEST, Metrics
+
+if TYPE_CHECKING:
+    from schemashift.registry.service import Registry
 
 __all__ = ["check_bus", "check_store", "router"]
 
@@ -74,11 +77,9 @@ async def readyz(request: Request) -> Response:
     )
 
 
-def refresh_shared_gauges(metrics: Metrics, registry: Any) -> None:
+def refresh_shared_gauges(metrics: Metrics, registry: Registry) -> None:
     """Set gauges whose truth lives in the store (open quarantines)."""
-    items = registry.list_quarantine()
-    open_items = [q for q in items if str(getattr(q, "status", "open")) == "open"]
-    metrics.quarantines_open.set(len(open_items))
+    metrics.quarantines_open.set(len(registry.list_quarantine(None, "open")))
 
 
 @router.get("/metrics")

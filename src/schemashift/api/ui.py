@@ -14,22 +14,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from schemashift.api.ui_data import (
     ActivityWindow,
     as_plain,
     drift_points,
-    pick,
     schema_lines,
     subject_status,
 )
 from schemashift.errors import RegistryError
+from schemashift.monitoring.metrics import Metrics
+
+if TYPE_CHECKING:
+    from schemashift.registry.records import SchemaVersion
+    from schemashift.registry.service import Registry
 
 __all__ = ["STATIC_DIR", "router"]
 
@@ -53,7 +56,10 @@ def _page(name: str) -> FileResponse:
 
 
 @router.get("/")
-async def subjects_page() -> Response:
+async def subjects_page(request: Request) -> Response:
+    # Confluent clients probe GET / and expect {}; browsers ask for HTML and get the UI.
+    if "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse({})
     return _page("index.html")
 
 
@@ -81,8 +87,8 @@ async def static_asset(name: str) -> Response:
 # ---------------------------------------------------------------- JSON for the pages
 
 
-def _registry(request: Request) -> Any:
-    registry = getattr(request.app.state, "registry", None)
+def _registry(request: Request) -> Registry:
+    registry: Registry | None = getattr(request.app.state, "registry", None)
     if registry is None:
         raise HTTPException(status_code=503, detail="no registry configured")
     return registry
@@ -101,7 +107,7 @@ def _activity(request: Request) -> ActivityWindow:
     return window
 
 
-def counter_totals(metrics: Any) -> dict[str, tuple[float, float]]:
+def counter_totals(metrics: Metrics) -> dict[str, tuple[float, float]]:
     """Per subject: (events received, events dead-lettered), summed over reasons."""
     totals: dict[str, list[float]] = {}
     for index, counter in enumerate((metrics.events_in, metrics.events_dead_lettered)):
@@ -114,13 +120,11 @@ def counter_totals(metrics: Any) -> dict[str, tuple[float, float]]:
     return {subject: (pair[0], pair[1]) for subject, pair in totals.items()}
 
 
-def _open_quarantine(registry: Any, subject: str | None) -> list[dict[str, Any]]:
-    items = registry.list_quarantine(subject) if subject is not None else registry.list_quarantine()
-    plain = [as_plain(item) for item in items]
-    return [q for q in plain if str(q.get("status", "open")) == "open"]
+def _open_quarantine(registry: Registry, subject: str | None) -> list[dict[str, Any]]:
+    return [as_plain(item) for item in registry.list_quarantine(subject, "open")]
 
 
-def _subject_summary(registry: Any, subject: str, open_items: int) -> dict[str, Any]:
+def _subject_summary(registry: Registry, subject: str, open_items: int) -> dict[str, Any]:
     versions = list(registry.list_versions(subject))
     history = [as_plain(e) for e in registry.drift_history(subject)]
     points = drift_points(history)
@@ -135,7 +139,7 @@ def _subject_summary(registry: Any, subject: str, open_items: int) -> dict[str, 
     }
 
 
-def _overview(registry: Any) -> list[dict[str, Any]]:
+def _overview(registry: Registry) -> list[dict[str, Any]]:
     subjects = sorted(registry.list_subjects())
     open_by_subject: dict[str, int] = {}
     for item in _open_quarantine(registry, None):
@@ -168,22 +172,19 @@ async def subjects_json(request: Request) -> dict[str, Any]:
     }
 
 
-def _version_view(version: Any) -> dict[str, Any]:
-    plain = as_plain(version)
-    schema = getattr(version, "schema", None)
-    if not isinstance(schema, Mapping):
-        schema = {}
+def _version_view(version: SchemaVersion) -> dict[str, Any]:
+    schema = version.schema
     return {
-        "version": pick(plain, "version"),
-        "schema_id": pick(plain, "schema_id", "id"),
-        "created_at": as_plain(getattr(version, "created_at", None)),
-        "deleted": bool(getattr(version, "deleted", False)),
+        "version": version.version,
+        "schema_id": version.schema_id,
+        "created_at": as_plain(version.created_at),
+        "deleted": version.deleted,
         "schema": schema,
         "lines": [line.to_dict() for line in schema_lines(schema)],
     }
 
 
-def _subject_detail(registry: Any, subject: str) -> dict[str, Any]:
+def _subject_detail(registry: Registry, subject: str) -> dict[str, Any]:
     try:
         numbers = sorted(registry.list_versions(subject))
     except RegistryError:
@@ -219,13 +220,10 @@ async def subject_json(request: Request, subject: str = Query(..., min_length=1)
     return detail
 
 
-def _diff(registry: Any, subject: str, old: int, new: int) -> dict[str, Any]:
-    from schemashift.core.diff import diff
-
-    before = registry.get_version(subject, old)
-    after = registry.get_version(subject, new)
-    report = diff(before.schema, after.schema)
-    plain = as_plain(report)
+def _diff(registry: Registry, subject: str, old: int, new: int) -> dict[str, Any]:
+    before = registry.get_version(subject, old, deleted=True)
+    after = registry.get_version(subject, new, deleted=True)
+    plain = as_plain(registry.diff_versions(subject, old, new))
     return {
         "subject": subject,
         "from": old,

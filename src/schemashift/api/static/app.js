@@ -132,14 +132,14 @@ function driftChart(points, width, height) {
 
 /* Versions as dots on a line, oldest left; clicking one selects it. */
 function versionTimeline(versions, selected, onSelect) {
-  const width = Math.max(260, 70 * versions.length + 40), height = 78;
+  const width = Math.max(260, 76 * versions.length + 60), height = 78;
   const root = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
     "aria-label": "versions timeline" });
   if (versions.length === 0) {
     root.append(svg("text", { x: 10, y: 40, "font-size": 12, fill: "#65748b", text: "no version registered yet" }));
     return root;
   }
-  const x = (i) => 30 + i * 70;
+  const x = (i) => 48 + i * 76;
   root.append(svg("line", { x1: x(0), x2: x(versions.length - 1), y1: 30, y2: 30, stroke: "#c9d3df", "stroke-width": 2 }));
   versions.forEach((v, i) => {
     const isSel = v.version === selected;

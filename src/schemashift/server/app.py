@@ -1,0 +1,273 @@
+"""One process, every part: the HTTP API and UI, the ingest endpoint, the stream worker(s),
+the outbox relay, the webhook dispatcher, the monitor and (with ``demo``) the demo producer.
+
+::
+
+    producer ──POST /v1/events──▶ ingest ──raw──▶ bus ──▶ worker ──▶ registry (store + outbox)
+                                                          │                │
+                                        conformed / DLQ ◀─┘     relay ◀────┘──▶ webhooks
+                                                                  │
+                                                    schema.updated ──▶ bus ──▶ subscribers
+
+``SchemaShiftServer.run()`` starts everything, serves until SIGINT/SIGTERM (or
+:meth:`SchemaShiftServer.stop`), then stops in reverse order: the producer first (no new
+events), the HTTP server, then the background parts, each given a grace period to finish
+what it holds, and finally closes the bus and the store.
+
+A background part that crashes is logged and restarted after a pause: one bad moment of the
+store or the bus must not leave the process serving HTTP with a dead worker behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import uvicorn
+
+from schemashift.monitoring.logs import get_logger, log_event
+from schemashift.monitoring.metrics import Metrics
+from schemashift.server.demo_producer import CloudEvent, DemoProducer, HttpIngestSender, demo_events
+from schemashift.server.monitor import Monitor
+from schemashift.server.parts import build_parts, optional_routers
+from schemashift.server.settings import ServerSettings
+
+__all__ = ["Runnable", "SchemaShiftServer"]
+
+STOP_GRACE = 5.0  # seconds each part gets to finish after stop()
+RESTART_PAUSE = 1.0  # seconds before a crashed part is restarted
+
+
+class Runnable(Protocol):
+    """A background part: ``run()`` until ``stop()`` is awaited."""
+
+    async def run(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class _HttpServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the composition owns SIGINT/SIGTERM.
+
+    uvicorn re-raises a captured signal once its server has stopped, which for SIGTERM ends
+    the process before the worker, relay and bus are shut down; we stop those first.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+@dataclass
+class _Part:
+    name: str
+    part: Runnable
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass
+class SchemaShiftServer:
+    """The all-in-one server. ``await start()`` … ``await stop()``, or ``await run()``."""
+
+    settings: ServerSettings
+    # the demo's event source; None = the project's generator (tests pass a short schedule)
+    demo_source: Iterator[CloudEvent] | None = None
+    registry: Any = None
+    bus: Any = None
+    metrics: Metrics = field(default_factory=Metrics)
+    app: Any = None
+    url: str = ""
+    _parts: list[_Part] = field(default_factory=list)
+    _http: _HttpServer | None = None
+    _http_task: asyncio.Task[None] | None = None
+    _sender: HttpIngestSender | None = None
+    _stopping: bool = False
+    _closers: list[Any] = field(default_factory=list)
+
+    @property
+    def log(self) -> logging.Logger:
+        return get_logger("server")
+
+    async def start(self) -> None:
+        """Open the store and the bus, serve HTTP, then start the background parts."""
+        from schemashift.api.app import create_app
+
+        from schemashift.bus import connect_bus
+        from schemashift.registry.service import Registry
+
+        s = self.settings
+        self.registry = await asyncio.to_thread(Registry.from_url, s.db_url)
+        self._closers.append(self.registry)
+        self.bus = await connect_bus(s.bus_url, prefix=s.bus_prefix)
+        parts = await build_parts(s, registry=self.registry, bus=self.bus, metrics=self.metrics)
+        self._closers.extend(parts.closers)
+        state: dict[str, Any] = {
+            "bus": self.bus,
+            "metrics": self.metrics,
+            "settings": s,
+            **parts.state,
+        }
+        self.app = create_app(self.registry, routers=optional_routers(s, parts), state=state)
+        if s.auth_config is not None:
+            from schemashift.security.config import load_auth_config
+            from schemashift.security.middleware import install_auth
+
+            install_auth(self.app, load_auth_config(s.auth_config))
+
+        sock = _bind(s.host, s.port)
+        port = int(sock.getsockname()[1])
+        self.settings = s = s.with_port(port)
+        self.url = s.public_url if s.registry_url else f"http://{_url_host(s.host)}:{port}"
+        self.app.state.settings = s
+        config = uvicorn.Config(
+            self.app, log_config=None, access_log=False, lifespan="on", server_header=False
+        )
+        self._http = _HttpServer(config)
+        self._http_task = asyncio.create_task(self._http.serve(sockets=[sock]), name="http")
+        while not self._http.started:
+            if self._http_task.done():
+                self._http_task.result()  # re-raise why the HTTP server could not start
+                raise RuntimeError("the HTTP server stopped during start-up")
+            await asyncio.sleep(0.02)
+
+        for name, part in parts.runnables:
+            self._launch(name, part)
+        self._launch(
+            "monitor",
+            Monitor(
+                self.registry,
+                self.metrics,
+                interval=s.monitor_interval,
+                lag_warning=s.lag_warning,
+            ),
+        )
+        if s.demo:
+            self._sender = HttpIngestSender(f"http://{_url_host(s.host)}:{port}")
+            events = self.demo_source if self.demo_source is not None else demo_events(s.demo_seed)
+            self._launch("demo", DemoProducer(events, self._sender, rate=s.demo_rate))
+        log_event(
+            self.log,
+            "server.started",
+            url=self.url,
+            db=_redact(s.db_url),
+            bus=_redact(s.bus_url),
+            parts=[p.name for p in self._parts],
+        )
+
+    def _launch(self, name: str, part: Runnable) -> None:
+        entry = _Part(name, part)
+        entry.task = asyncio.create_task(self._supervise(entry), name=name)
+        self._parts.append(entry)
+
+    async def _supervise(self, entry: _Part) -> None:
+        while not self._stopping:
+            try:
+                await entry.part.run()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.log.exception("part crashed; restarting", extra={"part": entry.name})
+                log_event(self.log, "part.crashed", level=logging.ERROR, part=entry.name)
+                await asyncio.sleep(RESTART_PAUSE)
+
+    def request_stop(self) -> None:
+        """Begin a graceful stop (what SIGINT/SIGTERM do); a second request forces it."""
+        if self._http is None:
+            return
+        if self._http.should_exit:
+            self._http.force_exit = True
+        self._http.should_exit = True
+
+    def install_signal_handlers(self) -> None:
+        """Route SIGINT and SIGTERM to :meth:`request_stop` (main thread, Unix)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.request_stop)
+
+    async def wait(self) -> None:
+        """Until the HTTP server exits (SIGINT/SIGTERM in the main thread, or :meth:`stop`)."""
+        if self._http_task is not None:
+            await asyncio.shield(self._http_task)
+
+    async def run(self) -> None:
+        await self.start()
+        try:
+            await self.wait()
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        if self._stopping:
+            return
+        self._stopping = True
+        # the producer first (no new events), then HTTP, then the parts that drain the bus
+        producers = [p for p in self._parts if p.name == "demo"]
+        await asyncio.gather(*(_stop_part(p) for p in producers))
+        if self._http is not None:
+            self._http.should_exit = True
+        if self._http_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._http_task), STOP_GRACE)
+        await asyncio.gather(*(_stop_part(p) for p in self._parts if p.name != "demo"))
+        if self._sender is not None:
+            await self._sender.aclose()
+        if self.bus is not None:
+            with contextlib.suppress(Exception):
+                await self.bus.close()
+        for closer in reversed(self._closers):
+            close = getattr(closer, "close", None)
+            if callable(close):
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(close)
+        log_event(self.log, "server.stopped", url=self.url)
+
+
+async def _stop_part(entry: _Part) -> None:
+    with contextlib.suppress(Exception):
+        await entry.part.stop()
+    if entry.task is None:
+        return
+    try:
+        await asyncio.wait_for(asyncio.shield(entry.task), STOP_GRACE)
+    except (TimeoutError, Exception):
+        entry.task.cancel()
+        with contextlib.suppress(BaseException):
+            await entry.task
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _redact(url: str) -> str:
+    """A URL without its password, for logs."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, location = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{location}" if ":" in credentials else url

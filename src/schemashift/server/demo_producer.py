@@ -1,0 +1,132 @@
+"""The demo producer: the project's own event generator, fed into the ingest path at a steady rate.
+
+``make run`` starts the server with this producer so a newcomer sees, within a minute, schemas
+appear, versions evolve and a drift get quarantined. The events go through the same door as a
+user's: ``POST /v1/events`` as a CloudEvents batch, so the demo exercises the real path
+(HTTP → ingest → bus → worker → registry) rather than a shortcut.
+
+Pacing is a token bucket: every ``tick`` seconds the producer sends ``rate × tick`` events
+(carrying fractions over), so the rate holds whatever the tick, and a slow answer is made up on
+the next tick instead of bursting without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from schemashift.monitoring.logs import get_logger, log_event
+
+__all__ = ["DemoProducer", "HttpIngestSender", "demo_events"]
+
+CloudEvent = Mapping[str, Any]
+Send = Callable[[Sequence[CloudEvent]], Awaitable[None]]
+BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
+MAX_CATCH_UP = 4.0  # at most this many ticks' worth of events in one send after a stall
+
+
+def demo_events(seed: int = 7) -> Iterator[CloudEvent]:
+    """Endless CloudEvents from ``schemashift.demo.generator``, drift schedule included."""
+    from schemashift.demo import generator
+
+    yield from generator.cloudevents(seed=seed)
+
+
+@dataclass
+class ProducerStats:
+    sent: int = 0
+    failed_batches: int = 0
+
+
+class DemoProducer:
+    """Sends ``events`` through ``send`` at ``rate`` events per second until :meth:`stop`."""
+
+    def __init__(
+        self,
+        events: Iterator[CloudEvent],
+        send: Send,
+        *,
+        rate: float,
+        tick: float = 0.25,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        if rate <= 0 or tick <= 0:
+            raise ValueError("rate and tick must be > 0")
+        self.events = events
+        self.send = send
+        self.rate = rate
+        self.tick = tick
+        self.sleep = sleep
+        self.stats = ProducerStats()
+        self._stopping = asyncio.Event()
+        self._log = logger or get_logger("demo")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        credit = 0.0
+        while not self._stopping.is_set():
+            credit = min(credit + self.rate * self.tick, self.rate * self.tick * MAX_CATCH_UP)
+            count = int(credit)
+            if count:
+                credit -= count
+                batch = [event for _, event in zip(range(count), self.events, strict=False)]
+                if not batch:  # the generator ended: nothing more to demonstrate
+                    return
+                await self._send(batch)
+            await self.sleep(self.tick)
+
+    async def _send(self, batch: Sequence[CloudEvent]) -> None:
+        try:
+            await self.send(batch)
+        except Exception as exc:  # the demo must survive a restart of the API it feeds
+            self.stats.failed_batches += 1
+            if self.stats.failed_batches in (1, 10, 100) or self.stats.failed_batches % 1000 == 0:
+                log_event(
+                    self._log,
+                    "demo.send_failed",
+                    level=logging.WARNING,
+                    error=f"{type(exc).__name__}: {exc}",
+                    failures=self.stats.failed_batches,
+                )
+            return
+        self.stats.sent += len(batch)
+
+
+class HttpIngestSender:
+    """POSTs a batch of CloudEvents to ``<base_url>/v1/events`` (the public ingest endpoint)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            headers=dict(headers or {}),
+            transport=transport,
+            timeout=10.0,
+            trust_env=False,  # loopback traffic must never go through a configured proxy
+        )
+
+    async def __call__(self, batch: Sequence[CloudEvent]) -> None:
+        import orjson
+
+        response = await self._client.post(
+            "/v1/events",
+            content=orjson.dumps(list(batch)),
+            headers={"Content-Type": BATCH_CONTENT_TYPE},
+        )
+        response.raise_for_status()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

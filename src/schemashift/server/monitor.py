@@ -1,0 +1,111 @@
+"""The monitor task: turns what the registry and the bus report into log lines and gauges.
+
+- It follows the registry outbox with its own in-memory cursor (starting at the current end,
+  so a restart does not replay history into the logs) and writes one JSON line per version
+  registered, drift quarantined, quarantine decided or version sunset; it also sets the
+  per-subject drift-score gauge from each record's score.
+- It watches the bus-lag gauge (set by the worker) and logs ``subscriber.lagging`` when the
+  lag crosses ``lag_warning`` — once per crossing, not once per check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+from schemashift.monitoring.logs import get_logger, log_event, log_outbox_record, subscriber_lagging
+from schemashift.monitoring.metrics import Metrics
+
+__all__ = ["Monitor", "gauge_value"]
+
+PAGE = 500
+
+
+class OutboxReader(Protocol):
+    def read_outbox(self, after_seq: int, limit: int) -> Sequence[Any]: ...
+
+
+def gauge_value(gauge: Any) -> float:
+    """The current value of an unlabelled prometheus-client gauge (via its public collect())."""
+    for family in gauge.collect():
+        for sample in family.samples:
+            return float(sample.value)
+    return 0.0
+
+
+class Monitor:
+    """Run with ``await run()``; :meth:`stop` ends it after the current check."""
+
+    def __init__(
+        self,
+        outbox: OutboxReader,
+        metrics: Metrics | None,
+        *,
+        interval: float = 1.0,
+        lag_warning: int = 1000,
+        logger: logging.Logger | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.outbox = outbox
+        self.metrics = metrics
+        self.interval = interval
+        self.lag_warning = lag_warning
+        self.log = logger or get_logger("server")
+        self.sleep = sleep
+        self.cursor: int | None = None
+        self._lagging = False
+        self._stopping = asyncio.Event()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await asyncio.to_thread(self.check_once)
+            except Exception as exc:  # the store may be briefly down; keep watching
+                log_event(self.log, "monitor.check_failed", level=logging.WARNING, error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
+
+    def check_once(self) -> int:
+        """One pass: log new outbox records and check the lag; returns records logged."""
+        logged = 0
+        if self.cursor is None:
+            self.cursor = self._end_of_outbox()
+        else:
+            while True:
+                records = self.outbox.read_outbox(self.cursor, PAGE)
+                for record in records:
+                    log_outbox_record(self.log, record)
+                    self._update_gauges(record)
+                    self.cursor = max(self.cursor, int(record.seq))
+                    logged += 1
+                if len(records) < PAGE:
+                    break
+        self._check_lag()
+        return logged
+
+    def _end_of_outbox(self) -> int:
+        cursor = 0
+        while True:
+            records = self.outbox.read_outbox(cursor, PAGE)
+            if not records:
+                return cursor
+            cursor = max(int(r.seq) for r in records)
+
+    def _update_gauges(self, record: Any) -> None:
+        score = getattr(record, "score", None)
+        if self.metrics is not None and isinstance(score, int | float):
+            self.metrics.drift_score.labels(str(record.subject)).set(float(score))
+
+    def _check_lag(self) -> None:
+        if self.metrics is None:
+            return
+        lag = int(gauge_value(self.metrics.bus_lag))
+        if lag > self.lag_warning and not self._lagging:
+            subscriber_lagging(self.log, subscriber="worker", lag=lag, threshold=self.lag_warning)
+        self._lagging = lag > self.lag_warning

@@ -1,0 +1,88 @@
+"""Building the background parts and routers of one server process from its settings.
+
+Kept apart from the lifecycle in ``server/app.py`` so each part's construction — and which
+parts a given role runs (all-in-one, API-only, worker-only) — reads in one place.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter
+
+from schemashift.monitoring.metrics import Metrics
+from schemashift.server.settings import ServerSettings
+
+__all__ = ["Parts", "build_parts", "optional_routers"]
+
+
+@dataclass
+class Parts:
+    runnables: list[tuple[str, Any]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+    closers: list[Any] = field(default_factory=list)
+    routers: list[APIRouter] = field(default_factory=list)
+
+
+def _router(module_name: str) -> APIRouter | None:
+    """``module.router`` if the module exists (parts built by others may be absent)."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            return None
+        raise
+    router = getattr(module, "router", None)
+    return router if isinstance(router, APIRouter) else None
+
+
+async def build_parts(
+    settings: ServerSettings, *, registry: Any, bus: Any, metrics: Metrics
+) -> Parts:
+    parts = Parts()
+    _add_pipeline(parts, settings, registry=registry, bus=bus, metrics=metrics)
+    _add_webhooks(parts, settings, registry=registry, metrics=metrics)
+    return parts
+
+
+def _add_pipeline(
+    parts: Parts, settings: ServerSettings, *, registry: Any, bus: Any, metrics: Metrics
+) -> None:
+    from schemashift.pipeline.relay import OutboxRelay
+    from schemashift.pipeline.worker import Worker
+
+    for index in range(settings.workers):
+        worker = Worker(registry, bus, metrics=metrics, registry_url=settings.public_url)
+        parts.runnables.append((f"worker-{index + 1}", worker))
+    if settings.relay:
+        parts.runnables.append(("relay", OutboxRelay(registry, bus, metrics=metrics)))
+
+
+def _add_webhooks(
+    parts: Parts, settings: ServerSettings, *, registry: Any, metrics: Metrics
+) -> None:
+    """The webhook service and dispatcher, when the webhooks package is installed."""
+    try:
+        from schemashift.webhooks import WebhookDispatcher, Webhooks, WebhookStore
+    except ImportError:
+        return
+    store = WebhookStore.from_url(settings.db_url)
+    store.create_tables()
+    parts.closers.append(store)
+    dispatcher = WebhookDispatcher(store, registry, metrics=metrics)
+    parts.state["webhooks"] = Webhooks(store, on_change=dispatcher.wake)
+    parts.state["webhook_dispatcher"] = dispatcher
+    if settings.relay:
+        parts.runnables.append(("webhooks", dispatcher))
+
+
+def optional_routers(settings: ServerSettings, parts: Parts) -> Sequence[APIRouter]:
+    """The routers this process serves, in matching order (UI last: it owns ``/``)."""
+    names = ["schemashift.api.ingest", "schemashift.api.monitoring", "schemashift.api.webhooks"]
+    if settings.ui:
+        names.append("schemashift.api.ui")
+    routers = [r for r in (_router(name) for name in names) if r is not None]
+    return [*parts.routers, *routers]

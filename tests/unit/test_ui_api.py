@@ -1,0 +1,122 @@
+"""The UI's pages and JSON endpoints over a real Registry (SQLite in a temporary directory)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from schemashift.api import monitoring, ui
+from schemashift.monitoring.metrics import Metrics
+from schemashift.registry.service import Registry
+
+ORDER_V1 = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "amount": {"type": "integer"}},
+    "required": ["id"],
+    "additionalProperties": False,
+}
+ORDER_V2 = {**ORDER_V1, "properties": {**ORDER_V1["properties"], "coupon": {"type": "string"}}}
+
+
+@pytest.fixture()
+def registry(tmp_path: Path) -> Iterator[Registry]:
+    registry = Registry.from_url(f"sqlite:///{tmp_path / 'ui.db'}")
+    yield registry
+    registry.close()
+
+
+@pytest.fixture()
+def client(registry: Registry) -> Iterator[TestClient]:
+    app = FastAPI()
+    app.state.registry = registry
+    app.state.metrics = Metrics()
+    app.include_router(monitoring.router)
+    app.include_router(ui.router)
+    with TestClient(app) as client:
+        yield client
+
+
+def test_pages_and_assets_are_served_locally(client: TestClient) -> None:
+    """Every page and asset the pages reference is served by the app itself."""
+    index = client.get("/", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert index.status_code == 200
+    assert "text/html" in index.headers["content-type"]
+    page = client.get("/ui/subjects/shop/order.created")
+    assert page.status_code == 200
+    for html in (index.text, page.text):
+        assert "http://" not in html and "https://" not in html  # nothing from the network
+        for asset in ("app.css", "app.js", "logo.svg"):
+            assert f"/ui/static/{asset}" in html
+    for asset in ("app.css", "app.js", "subjects.js", "subject.js", "logo.svg"):
+        assert client.get(f"/ui/static/{asset}").status_code == 200
+
+
+def test_root_answers_confluent_clients_with_json(client: TestClient) -> None:
+    """GET / without asking for HTML gets Confluent's `{}` (schema-registry clients probe it)."""
+    response = client.get("/", headers={"Accept": "application/vnd.schemaregistry.v1+json"})
+    assert response.json() == {}
+
+
+@pytest.mark.parametrize("name", ["..%2Fui.py", "../ui.py", "nope.js", "index.py"])
+def test_static_refuses_anything_but_its_own_files(client: TestClient, name: str) -> None:
+    """No path traversal, no unknown suffixes: only files directly in static/."""
+    assert client.get(f"/ui/static/{name}").status_code == 404
+
+
+def test_subjects_list_shows_versions_and_status(client: TestClient, registry: Registry) -> None:
+    """The list reports each subject's latest version, a healthy status and totals."""
+    registry.register("shop/order.created", ORDER_V1)
+    registry.register("shop/order.created", ORDER_V2)
+    registry.register("iot/reading", {"type": "object"})
+    body = client.get("/ui/api/subjects").json()
+    rows = {row["subject"]: row for row in body["subjects"]}
+    assert list(rows) == ["iot/reading", "shop/order.created"]
+    assert rows["shop/order.created"]["latest_version"] == 2
+    assert rows["shop/order.created"]["status"] == "healthy"
+    assert body["totals"] == body["totals"] | {"subjects": 2, "versions": 3, "open_quarantines": 0}
+
+
+def test_subjects_list_reports_rates_from_the_counters(
+    client: TestClient, registry: Registry
+) -> None:
+    """Events/s and dead-letter rate come from the process's metrics counters."""
+    registry.register("s", ORDER_V1)
+    client.get("/ui/api/subjects")  # first sample
+    metrics: Metrics = client.app.state.metrics  # type: ignore[attr-defined]
+    metrics.events_in.labels("s").inc(100)
+    metrics.events_dead_lettered.labels("s", "not_an_object").inc(25)
+    row = client.get("/ui/api/subjects").json()["subjects"][0]
+    assert row["events_per_second"] > 0
+    assert row["dead_letter_rate"] == pytest.approx(0.25)
+
+
+def test_subject_detail_has_versions_with_tagged_lines(
+    client: TestClient, registry: Registry
+) -> None:
+    """The subject page gets every version's schema as pointer-tagged lines."""
+    registry.register("shop/order.created", ORDER_V1)
+    registry.register("shop/order.created", ORDER_V2)
+    registry.declare_consumer("shop/order.created", "billing", ["/amount"])
+    body = client.get("/ui/api/subject", params={"subject": "shop/order.created"}).json()
+    assert [v["version"] for v in body["versions"]] == [1, 2]
+    v2 = body["versions"][1]
+    assert v2["schema"]["properties"]["coupon"] == {"type": "string"}
+    pointers = {line["pointer"] for line in v2["lines"]}
+    assert "/properties/coupon/type" in pointers
+    assert body["consumers"][0]["consumer"] == "billing"
+    assert body["consumers"][0]["fields"] == ["/amount"]
+    assert body["status"] == "healthy"
+    assert body["quarantine"] == []
+
+
+def test_unknown_subject_is_404(client: TestClient) -> None:
+    assert client.get("/ui/api/subject", params={"subject": "nope"}).status_code == 404
+
+
+def test_unknown_quarantine_action_is_404(client: TestClient) -> None:
+    assert client.post("/ui/api/quarantine/1/approve").status_code == 404
