@@ -96,6 +96,9 @@ class WebhookDispatcher:
         self._stopping = False
         self._sender: Sender | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Outcomes being written; stop() lets them finish so an answered request is not
+        # re-sent after a graceful restart.
+        self._recording: set[asyncio.Future[Delivery]] = set()
 
     # -- control ------------------------------------------------------------------------------
 
@@ -149,6 +152,8 @@ class WebhookDispatcher:
                         await self._pause(self._wake, self.options.poll_interval)
             finally:
                 await self._stop_workers(set(self._workers))
+                if self._recording:
+                    await asyncio.wait(self._recording)
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(self.store.release_lease, LEASE_NAME, self.holder)
                 self._wake = None
@@ -185,7 +190,7 @@ class WebhookDispatcher:
                 subscription_id=sub.id,
                 seq=record.seq,
                 subject=record.subject,
-                kind=record.kind,
+                kind=str(record.kind),
                 event_id=make_event_id(record.seq, sub.id),
                 body=encode_event(cloudevent(record, sub.id, source=self.options.source)),
             )
@@ -251,7 +256,10 @@ class WebhookDispatcher:
             return
         async with limit:
             result = await self._sender.send(subscription, delivery)
-        await self._record(delivery, result)
+        recording = asyncio.ensure_future(self._record(delivery, result))
+        self._recording.add(recording)
+        recording.add_done_callback(self._recording.discard)
+        await asyncio.shield(recording)
 
     async def _record(self, delivery: Delivery, result: AttemptResult) -> Delivery:
         now = self.clock()

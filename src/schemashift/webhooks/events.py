@@ -99,8 +99,9 @@ def cloudevent(
     record: OutboxRecordLike, subscription_id: int, *, source: str = DEFAULT_SOURCE
 ) -> dict[str, Any]:
     """The CloudEvents 1.0 structured-mode event for ``record`` sent to a subscription."""
+    kind = str(record.kind)  # the registry's OutboxKind is a StrEnum; the wire wants text
     data: dict[str, Any] = {
-        "kind": record.kind,
+        "kind": kind,
         "subject": record.subject,
         "version": record.version,
         "schemaId": record.schema_id,
@@ -109,11 +110,14 @@ def cloudevent(
         "score": record.score,
         "seq": record.seq,
     }
+    quarantine_id = getattr(record, "quarantine_id", None)
+    if quarantine_id is not None:  # what a receiver passes to accept/reject the drift
+        data["quarantineId"] = quarantine_id
     return {
         "specversion": "1.0",
         "id": event_id(record.seq, subscription_id),
         "source": source,
-        "type": EVENT_TYPE_PREFIX + record.kind,
+        "type": EVENT_TYPE_PREFIX + kind,
         "subject": record.subject,
         "time": _iso_time(record.time),
         "datacontenttype": "application/json",
