@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from schemashift.errors import StoreError
@@ -60,7 +60,10 @@ class SqlStore:
         retries: int = 8,
         engine_options: dict[str, Any] | None = None,
     ) -> None:
-        parsed = make_url(url)
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StoreError(f"not a database URL: {url!r}") from exc
         self.url = url
         self.retries = retries
         self.dialect = parsed.get_backend_name()
