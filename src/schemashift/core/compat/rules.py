@@ -472,9 +472,12 @@ def contains(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list[Finding]:
     if r.max_contains is None:
         for core in w.cores:
             have = 1 if core.min_contains is None else core.min_contains
-            if core.contains is not None and have >= need:
-                if not ch.subset((core.contains,), r.contains, f"{path}/*"):
-                    return []
+            if (
+                core.contains is not None
+                and have >= need
+                and not ch.subset((core.contains,), r.contains, f"{path}/*")
+            ):
+                return []
     return [
         Finding(
             path,
