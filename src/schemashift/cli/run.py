@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 from pathlib import Path
 from typing import TextIO
 
@@ -57,12 +56,13 @@ def _report_file(path: Path, stdout: TextIO, stderr: TextIO) -> int:
 
 def _report_generated(stdout: TextIO, stderr: TextIO) -> int:
     import io
+    import random
 
     import orjson
 
     from schemashift.cli import infer
     from schemashift.demo import generator
 
-    lines = (orjson.dumps(payload) + b"\n" for _, payload in generator.events(seed=7))
-    data = b"".join(itertools.islice(lines, REPORT_EVENTS))
+    events = generator.generate(random.Random(7), REPORT_EVENTS)
+    data = b"".join(orjson.dumps(payload) + b"\n" for _, payload in events)
     return infer.report(io.BytesIO(data), stdout, stderr, source="generated demo events")

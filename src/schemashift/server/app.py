@@ -97,7 +97,6 @@ class SchemaShiftServer:
     async def start(self) -> None:
         """Open the store and the bus, serve HTTP, then start the background parts."""
         from schemashift.api.app import create_app
-
         from schemashift.bus import connect_bus
         from schemashift.registry.service import Registry
 
@@ -149,7 +148,10 @@ class SchemaShiftServer:
         )
         if s.demo:
             self._sender = HttpIngestSender(f"http://{_url_host(s.host)}:{port}")
-            events = self.demo_source if self.demo_source is not None else demo_events(s.demo_seed)
+            events = self.demo_source
+            if events is None:
+                # a cycle of 40 s of traffic: the quarantine shows up ~32 s after start
+                events = demo_events(s.demo_seed, cycle=max(200, int(s.demo_rate * 40)))
             self._launch("demo", DemoProducer(events, self._sender, rate=s.demo_rate))
         log_event(
             self.log,

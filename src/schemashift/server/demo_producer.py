@@ -30,11 +30,24 @@ BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 MAX_CATCH_UP = 4.0  # at most this many ticks' worth of events in one send after a stall
 
 
-def demo_events(seed: int = 7) -> Iterator[CloudEvent]:
-    """Endless CloudEvents from ``schemashift.demo.generator``, drift schedule included."""
+def demo_events(seed: int = 7, *, cycle: int = 1600) -> Iterator[CloudEvent]:
+    """Endless CloudEvents from ``schemashift.demo.generator``, in cycles of ``cycle`` events.
+
+    The generator places its drift by position within a run (a new optional field at 30 %, a
+    widened type at 55 %, a forbidden change at 80 %), so the cycle length sets when the
+    newcomer sees each: at 40 events/s and 1600 events a cycle, the forbidden change — and
+    its quarantine — arrives about 32 s after start. Later cycles replay the same drift on
+    fresh data: the registered versions already cover it, so the subjects settle, except
+    for the forbidden change, which is quarantined again until someone accepts it.
+    """
+    import random
+
     from schemashift.demo import generator
 
-    yield from generator.cloudevents(seed=seed)
+    rng = random.Random(seed)
+    while True:
+        for subject, payload in generator.generate(rng, cycle):
+            yield generator.to_cloudevent(subject, payload, rng)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from schemashift.monitoring.logs import get_logger, log_event
 from schemashift.monitoring.metrics import Metrics
 from schemashift.server.settings import ServerSettings
 
@@ -51,9 +52,12 @@ async def build_parts(
 def _add_pipeline(
     parts: Parts, settings: ServerSettings, *, registry: Any, bus: Any, metrics: Metrics
 ) -> None:
-    from schemashift.pipeline.relay import OutboxRelay
-    from schemashift.pipeline.worker import Worker
-
+    try:
+        from schemashift.pipeline.relay import OutboxRelay
+        from schemashift.pipeline.worker import Worker
+    except ImportError as exc:  # a build without the pipeline still serves the API and UI
+        log_event(get_logger("server"), "part.unavailable", part="pipeline", error=str(exc))
+        return
     for index in range(settings.workers):
         worker = Worker(registry, bus, metrics=metrics, registry_url=settings.public_url)
         parts.runnables.append((f"worker-{index + 1}", worker))
