@@ -21,7 +21,11 @@ SR_JSON = "application/vnd.schemaregistry.v1+json"
 
 def schema_text(*names: str) -> str:
     return json.dumps(
-        {"type": "object", "properties": {n: {"type": "string"} for n in names}, "required": list(names)}
+        {
+            "type": "object",
+            "properties": {n: {"type": "string"} for n in names},
+            "required": list(names),
+        }
     )
 
 
@@ -66,7 +70,9 @@ def test_register_fetch_and_lookup_with_confluent_shapes(client: TestClient) -> 
     assert client.get("/schemas/ids/1").json()["schemaType"] == "JSON"
     assert client.get("/schemas/ids/1/schema").json()["type"] == "object"
     assert client.get("/subjects/orders/versions/1/schema").json()["required"] == ["id"]
-    assert client.post("/subjects/orders", json={"schema": schema_text("id")}).json()["version"] == 1
+    assert (
+        client.post("/subjects/orders", json={"schema": schema_text("id")}).json()["version"] == 1
+    )
     assert client.get("/schemas/ids/1/subjects").json() == ["orders"]
     assert client.get("/schemas/ids/1/versions").json() == [{"subject": "orders", "version": 1}]
     assert client.get("/subjects/orders/versions/1/referencedby").json() == []
@@ -77,7 +83,10 @@ def test_subjects_with_slashes_arrive_percent_encoded(client: TestClient) -> Non
     register(client, "shop%2Forder.created", schema_text("id"))
     assert client.get("/subjects").json() == ["shop/order.created"]
     assert client.get("/subjects/shop%2Forder.created/versions").json() == [1]
-    assert client.get("/subjects/shop%2Forder.created/versions/1").json()["subject"] == "shop/order.created"
+    assert (
+        client.get("/subjects/shop%2Forder.created/versions/1").json()["subject"]
+        == "shop/order.created"
+    )
     assert client.put("/config/shop%2Forder.created", json={"compatibility": "FULL"}).json() == {
         "compatibility": "FULL"
     }
@@ -113,9 +122,15 @@ def test_errors_carry_confluent_codes(client: TestClient) -> None:
         (client.delete("/subjects/s?permanent=true"), 404, 40405),
         (client.post("/subjects/s/versions", json={"schema": "{not json"}), 422, 42201),
         (client.post("/subjects/s/versions", json={"schema": '{"type": 12}'}), 422, 42201),
-        (client.post("/subjects/s/versions", json={"schema": "{}", "schemaType": "AVRO"}), 422, 42201),
         (
-            client.post("/subjects/s/versions", json={"schema": '{"$ref": "https://example.com/x.json"}'}),
+            client.post("/subjects/s/versions", json={"schema": "{}", "schemaType": "AVRO"}),
+            422,
+            42201,
+        ),
+        (
+            client.post(
+                "/subjects/s/versions", json={"schema": '{"$ref": "https://example.com/x.json"}'}
+            ),
             422,
             42201,
         ),
@@ -146,7 +161,9 @@ def test_bodies_are_parsed_strictly(client: TestClient) -> None:
         b"\xff\xfe",
     ]
     for raw in bad_bodies:
-        response = client.post("/subjects/s/versions", content=raw, headers={"Content-Type": SR_JSON})
+        response = client.post(
+            "/subjects/s/versions", content=raw, headers={"Content-Type": SR_JSON}
+        )
         assert response.status_code == 400, (raw, response.text)
         assert response.json()["error_code"] == 400
     wrong_shape = client.post("/subjects/s/versions", json=["schema"])
@@ -157,11 +174,15 @@ def test_bodies_are_parsed_strictly(client: TestClient) -> None:
 
 def test_compatibility_endpoints_answer_is_compatible(client: TestClient) -> None:
     register(client, "s", schema_text("a"))
-    one = client.post("/compatibility/subjects/s/versions/latest?verbose=True", json={"schema": schema_text("a")})
+    one = client.post(
+        "/compatibility/subjects/s/versions/latest?verbose=True", json={"schema": schema_text("a")}
+    )
     assert one.json() == {"is_compatible": True, "messages": []}
     every = client.post("/compatibility/subjects/s/versions", json={"schema": schema_text("b")})
     assert every.json() == {"is_compatible": True}  # NONE is set by the fixture
-    missing = client.post("/compatibility/subjects/nope/versions/1", json={"schema": schema_text("a")})
+    missing = client.post(
+        "/compatibility/subjects/nope/versions/1", json={"schema": schema_text("a")}
+    )
     assert missing.json()["error_code"] == 40401
 
 
@@ -187,12 +208,19 @@ def test_native_config_includes_threshold_and_sunset(client: TestClient) -> None
     assert answer["config"]["drift_threshold"] == 0.25
     assert answer["stored"] == {"drift_threshold": 0.25, "sunset_seconds": 60, "min_samples": 3}
     assert client.get("/v1/config/shop%2Forders").json() == answer
-    for bad in ({"drift_threshold": 2}, {"min_samples": 0}, {"colour": "red"}, {"auto_register": "yes"}):
+    for bad in (
+        {"drift_threshold": 2},
+        {"min_samples": 0},
+        {"colour": "red"},
+        {"auto_register": "yes"},
+    ):
         response = client.put("/v1/config/shop%2Forders", json=bad)
         assert response.status_code == 422, bad
 
 
-def test_native_version_route_answers_410_after_sunset(client: TestClient, clock: ManualClock) -> None:
+def test_native_version_route_answers_410_after_sunset(
+    client: TestClient, clock: ManualClock
+) -> None:
     client.put("/v1/config/s", json={"sunset_seconds": 100})
     register(client, "s", schema_text("a"))
     register(client, "s", schema_text("b"))

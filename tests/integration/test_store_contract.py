@@ -95,7 +95,9 @@ def obj(*names: str) -> dict[str, Any]:
 def test_register_assigns_version_one_and_is_idempotent(registry: Registry) -> None:
     """Registering a schema gives v1; the same schema again returns it, with no new record."""
     first = registry.register("orders", obj("id"))
-    again = registry.register("orders", '{"required":["id"],"properties":{"id":{"type":"string"}},"type":"object"}')
+    again = registry.register(
+        "orders", '{"required":["id"],"properties":{"id":{"type":"string"}},"type":"object"}'
+    )
     assert (first.version, first.schema_id) == (1, 1)
     assert (again.version, again.schema_id) == (1, 1)
     assert registry.list_versions("orders") == [1]
@@ -166,7 +168,10 @@ def test_get_version_latest_and_deleted(registry: Registry) -> None:
 
 def test_schema_by_id(registry: Registry) -> None:
     v = registry.register("s", obj("a"))
-    assert registry.get_schema_by_id(v.schema_id).schema_text == '{"properties":{"a":{"type":"string"}},"required":["a"],"type":"object"}'
+    assert (
+        registry.get_schema_by_id(v.schema_id).schema_text
+        == '{"properties":{"a":{"type":"string"}},"required":["a"],"type":"object"}'
+    )
     with pytest.raises(SchemaNotFoundError):
         registry.get_schema_by_id(999)
     with pytest.raises(SchemaNotFoundError):
@@ -313,7 +318,9 @@ def test_concurrent_threads_get_dense_versions(db_url: str, clock: ManualClock) 
 # -- sunset ----------------------------------------------------------------------------------------
 
 
-def test_superseded_version_is_gone_after_its_sunset(registry: Registry, clock: ManualClock) -> None:
+def test_superseded_version_is_gone_after_its_sunset(
+    registry: Registry, clock: ManualClock
+) -> None:
     """Servable during the sunset period, 410 after; the latest version never goes."""
     registry.set_config("s", ConfigPatch(sunset_seconds=3600))
     registry.register("s", obj("a"))
@@ -337,7 +344,9 @@ def test_superseded_version_is_gone_after_its_sunset(registry: Registry, clock: 
     assert (record.kind, record.subject, record.version) == (OutboxKind.VERSION_SUNSET, "s", 1)
 
 
-def test_persisted_state_survives_reopening(db_url: str, clock: ManualClock, tmp_path: Path) -> None:
+def test_persisted_state_survives_reopening(
+    db_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
     """A second Registry on the same database sees versions, config and outbox."""
     if db_url == "sqlite://":
         pytest.skip("an in-memory database lives only as long as its store")

@@ -303,11 +303,8 @@ class Registry:
             earlier = [v.schema for v in tx.versions(subject, include_deleted=False)]
             targets = compatibility_targets(config.compatibility, earlier)
         else:
-            targets = (
-                []
-                if config.compatibility.value == "NONE"
-                else [self._version(tx, subject, version, False).schema]
-            )
+            chosen = self._version(tx, subject, version, False)  # 40401 / 40402 first
+            targets = [] if config.compatibility.value == "NONE" else [chosen.schema]
         if not targets:
             return CompatibilityResult(True, ())
         from schemashift.core.compat import check_compatibility
@@ -435,7 +432,8 @@ class Registry:
 
         def work(tx: StoreTx) -> int:
             self._require_writable(tx, subject)
-            target = self._version(tx, subject, number, deleted=permanent)
+            # a soft-deleted version is found (to refuse or purge it); "latest" means the live one
+            target = self._version(tx, subject, number, deleted=permanent or number != LATEST)
             if permanent:
                 if not target.deleted:
                     raise VersionNotSoftDeletedError(
