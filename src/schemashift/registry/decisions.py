@@ -11,7 +11,20 @@ from schemashift.registry.config import Compatibility, SubjectConfig
 from schemashift.registry.records import ConsumerContract, Decision
 from schemashift.registry.refusals import InvalidVersionError
 
-# change classes that can break a consumer that reads the changed field
+# Changes that cannot break a consumer reading the changed field: it gains a field, or its
+# values become a subset of what they were. Everything else (removal, any retyping — widening
+# too, since a reader of integers chokes on a string —, becoming optional or nullable,
+# enum/format/constraint relaxations) can.
+NON_BREAKING_CODES = frozenset(
+    {
+        "property_added",
+        "became_required",
+        "nullability_removed",
+        "constraint_tightened",
+        "additional_properties_closed",
+        "additional_properties_opened",
+    }
+)
 BREAKING_CLASSES = frozenset({"subtractive", "modification"})
 
 LATEST = -1
@@ -71,15 +84,18 @@ def _overlaps(change_path: str, field: str) -> bool:
     return a.startswith(b + "/") or b.startswith(a + "/") or a == "" or b == ""
 
 
+def _can_break(change: Mapping[str, Any]) -> bool:
+    code = change.get("code")
+    if code is not None:
+        return str(code) not in NON_BREAKING_CODES
+    return str(change.get("class", change.get("change_class", ""))) in BREAKING_CLASSES
+
+
 def consumer_conflicts(
     changes: Iterable[Mapping[str, Any]], consumers: Iterable[ConsumerContract]
 ) -> tuple[str, ...]:
-    """The consumers that read a field a subtractive or modifying change touches (sorted)."""
-    breaking = [
-        str(c.get("path", ""))
-        for c in changes
-        if str(c.get("class", c.get("change_class", ""))) in BREAKING_CLASSES
-    ]
+    """The consumers (sorted) reading a field that a possibly breaking change touches."""
+    breaking = [str(c.get("path", "")) for c in changes if _can_break(c)]
     hit = {
         contract.consumer
         for contract in consumers

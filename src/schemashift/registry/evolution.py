@@ -130,7 +130,11 @@ def observe(
         messages: tuple[str, ...] = ()
         if config.compatibility.value != "NONE":
             old: Any = earlier if config.compatibility.transitive else earlier[-1]
-            result = check_compatibility(old, candidate, config.compatibility.value)
+            # judged against the data actually seen ("observed"): a field the old schema left
+            # undeclared is only a finding if it was emitted with values the new one refuses
+            result = check_compatibility(
+                old, candidate, config.compatibility.value, policy="observed", profile=merged
+            )
             compat_ok = bool(result.compatible)
             messages = tuple(f"{f.path or '/'}: {f.message}" for f in result.findings[:10])
         decision = decide_drift(
