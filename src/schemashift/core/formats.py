@@ -1,0 +1,137 @@
+"""Strict string-format detectors for the JSON Schema ``format`` keyword.
+
+Each detector accepts a *subset* of what the format's RFC allows, never a superset: the
+Analyzer emits ``format`` only when every observed string matched, so a detector that is
+too generous would produce a schema that some validator rejects for the very payloads it
+was learned from. What each accepts:
+
+* ``date-time`` — RFC 3339 ``date-time`` with a ``T`` separator and a mandatory offset
+  (``Z`` or ``±hh:mm``); calendar-valid days; seconds ``00``–``59`` (leap seconds refused).
+* ``date`` — RFC 3339 ``full-date`` (``YYYY-MM-DD``), calendar-valid.
+* ``time`` — RFC 3339 ``full-time``: ``hh:mm:ss[.frac]`` with a mandatory offset.
+* ``uuid`` — RFC 4122 textual form, 8-4-4-4-12 hex digits.
+* ``email`` — ``dot-atom@domain`` with an ASCII domain of at least two labels.
+* ``uri`` — an absolute RFC 3986 URI with a ``//authority`` or a rootless path; no IP
+  literals (``[``/``]``), no spaces, valid ``%`` escapes.
+* ``ipv4`` — dotted quad, no leading zeros; ``ipv6`` — what :class:`ipaddress.IPv6Address`
+  accepts, without a zone index.
+
+:func:`all_match` is the batch entry point used by the profile: it runs at C speed where it
+can (``map`` over a compiled pattern) and only falls back to Python for the calendar check.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Sequence
+
+# Most specific first: when several formats survive at a path, the first one is emitted.
+FORMATS: tuple[str, ...] = ("date-time", "date", "time", "uuid", "ipv4", "ipv6", "email", "uri")
+
+_D2 = "[0-9]{2}"
+_OFFSET = r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+_PARTIAL_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?"
+_FULL_DATE = r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+_DATE_TIME_RE = re.compile(rf"{_FULL_DATE}[Tt]{_PARTIAL_TIME}{_OFFSET}")
+_DATE_RE = re.compile(_FULL_DATE)
+_TIME_RE = re.compile(rf"{_PARTIAL_TIME}{_OFFSET}")
+_UUID_RE = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_RE = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+_IPV6_CHARS_RE = re.compile(r"[0-9A-Fa-f:.]{2,45}")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
+_PCT = "%[0-9A-Fa-f]{2}"
+_PCHAR = rf"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|{_PCT})"
+_USERINFO = rf"(?:(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|{_PCT})*@)?"
+_HOST = rf"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|{_PCT})*"
+_AUTHORITY = rf"{_USERINFO}{_HOST}(?::[0-9]*)?"
+_HIER = rf"(?://{_AUTHORITY}(?:/{_PCHAR}*)*|{_PCHAR}+(?:/{_PCHAR}*)*)"
+_QUERY = rf"(?:{_PCHAR}|[/?])*"
+_URI_RE = re.compile(rf"[A-Za-z][A-Za-z0-9+.\-]*:{_HIER}(?:\?{_QUERY})?(?:#{_QUERY})?")
+
+_DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _calendar_valid(text: str) -> bool:
+    """Day-of-month check for a string the date pattern already matched (``YYYY-MM-DD…``)."""
+    day = int(text[8:10])
+    if day <= 28:
+        return True
+    year, month = int(text[0:4]), int(text[5:7])
+    if month == 2 and day == 29:
+        return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return day <= _DAYS_IN_MONTH[month]
+
+
+def _is_ipv6(text: str) -> bool:
+    if ":" not in text or _IPV6_CHARS_RE.fullmatch(text) is None:
+        return False
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _all_fullmatch(pattern: re.Pattern[str]) -> Callable[[Sequence[str]], bool]:
+    match = pattern.fullmatch
+
+    def check(values: Sequence[str]) -> bool:
+        return all(map(match, values))
+
+    return check
+
+
+def _all_dates(pattern: re.Pattern[str]) -> Callable[[Sequence[str]], bool]:
+    match = pattern.fullmatch
+
+    def check(values: Sequence[str]) -> bool:
+        if not all(map(match, values)):
+            return False
+        # Only days 29–31 can be impossible; the pattern already bounded month and day.
+        return all(_calendar_valid(v) for v in values if v[8] == "3" or v[8:10] == "29")
+
+    return check
+
+
+def _all_ipv6(values: Sequence[str]) -> bool:
+    return all(map(_is_ipv6, values))
+
+
+_BATCH_CHECKS: dict[str, Callable[[Sequence[str]], bool]] = {
+    "date-time": _all_dates(_DATE_TIME_RE),
+    "date": _all_dates(_DATE_RE),
+    "time": _all_fullmatch(_TIME_RE),
+    "uuid": _all_fullmatch(_UUID_RE),
+    "ipv4": _all_fullmatch(_IPV4_RE),
+    "ipv6": _all_ipv6,
+    "email": _all_fullmatch(_EMAIL_RE),
+    "uri": _all_fullmatch(_URI_RE),
+}
+
+
+def all_match(fmt: str, values: Sequence[str]) -> bool:
+    """Whether every string in ``values`` is a strict instance of ``fmt``."""
+    return _BATCH_CHECKS[fmt](values)
+
+
+def matches(fmt: str, value: str) -> bool:
+    """Whether one string is a strict instance of ``fmt`` (see the module docstring)."""
+    return _BATCH_CHECKS[fmt]((value,))
+
+
+def surviving(candidates: tuple[str, ...], values: Sequence[str]) -> tuple[str, ...]:
+    """The formats of ``candidates`` that every string in ``values`` satisfies."""
+    if not candidates or not values:
+        return candidates
+    return tuple(fmt for fmt in candidates if _BATCH_CHECKS[fmt](values))
+
+
+def detect(value: str) -> tuple[str, ...]:
+    """Every format a single string satisfies, most specific first."""
+    return surviving(FORMATS, (value,))

@@ -1,0 +1,196 @@
+"""The hot path: walking one decoded payload into a tree of :class:`Node` statistics.
+
+Steady state is a payload whose objects have key orders seen before. For those, one tuple
+of the keys finds a :class:`ShapeEntry` whose ``children`` list is aligned with
+``obj.values()``, so the walk is a ``zip`` with no per-key dictionary lookups; scalars are
+only appended to their node's buffer for their type. New key orders take the slow path once, which may
+create children, count a new key set, or fold an object with too many keys into a map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from schemashift.core.keypatterns import ALL_CLASSES, keys_mask
+from schemashift.core.node import ArrayStats, KeysetStat, Node, ObjectStats, ShapeEntry
+from schemashift.core.node_merge import fold_children
+from schemashift.core.profile_options import ProfileOptions
+from schemashift.core.shape import ShapeCompiler
+
+# Key orders cached per object path; more only costs the slow path, not correctness.
+SHAPE_CACHE_SIZE = 64
+# A shape is compiled on its COMPILE_AFTER-th occurrence, so one-off shapes never pay for it.
+COMPILE_AFTER = 4
+
+AddObject = Callable[[Node, dict[str, Any]], None]
+
+
+def make_adder(options: ProfileOptions) -> AddObject:
+    """Compile the walk for one set of options; returns ``add_object(node, payload)``."""
+    max_keys = options.max_object_keys
+    keyset_limit = options.keyset_limit
+    tag_names = frozenset(options.tag_names)
+    tuple_max = options.tuple_max_length
+
+    def add_object(node: Node, obj: dict[str, Any]) -> None:
+        stats = node.obj
+        if stats is None:
+            stats = node.obj = ObjectStats()
+        stats.count += 1
+        if stats.values is not None:
+            add_to_map(stats, obj)
+            return
+        keys = tuple(obj)
+        entry = stats.shapes.get(keys)
+        if entry is None:
+            entry = new_shape(stats, keys)
+            if entry is None:  # folded into a map just now
+                add_to_map(stats, obj)
+                return
+        entry.stat.count += 1
+        walk = entry.walk
+        if walk is not None:
+            walk(obj)
+        else:
+            for child, value in zip(entry.children, obj.values(), strict=True):
+                kind = type(value)
+                if kind is dict:
+                    add_object(child, value)
+                elif kind is list:
+                    add_array(child, value)
+                else:
+                    child.buffer_for(value).append(value)
+            entry.hits += 1
+            if entry.hits == COMPILE_AFTER:
+                entry.walk = compiler.compile(entry.children, obj.values())
+        if entry.tag_slots:
+            for tag, counts in entry.tag_slots:
+                value = obj[tag]
+                if type(value) is str:
+                    counts[value] = counts.get(value, 0) + 1
+                else:
+                    stats.dead_tags.add(tag)
+
+    def add_to_map(stats: ObjectStats, obj: dict[str, Any]) -> None:
+        values = stats.values
+        assert values is not None
+        if stats.key_mask:
+            stats.key_mask = keys_mask(obj, stats.key_mask)
+        for value in obj.values():
+            add_value(values, value)
+
+    def add_value(node: Node, value: Any) -> None:
+        kind = type(value)
+        if kind is dict:
+            add_object(node, value)
+        elif kind is list:
+            add_array(node, value)
+        else:
+            node.buffer_for(value).append(value)
+
+    def add_array(node: Node, arr: list[Any]) -> None:
+        stats = node.arr
+        if stats is None:
+            stats = node.arr = ArrayStats()
+        stats.count += 1
+        n = len(arr)
+        if stats.len_min is None or n < stats.len_min:
+            stats.len_min = n
+        if stats.len_max is None or n > stats.len_max:
+            stats.len_max = n
+        if stats.positions is not None:
+            track_tuple(stats, arr, n)
+        items = stats.items
+        strings = items.sbuf
+        objects = items.obj
+        for value in arr:
+            kind = type(value)
+            if kind is dict:
+                # Arrays of records: a compiled shape without tags is walked inline.
+                if objects is not None and objects.values is None:
+                    entry = objects.shapes.get(tuple(value))
+                    if entry is not None and entry.walk is not None and not entry.tag_slots:
+                        objects.count += 1
+                        entry.stat.count += 1
+                        entry.walk(value)
+                        continue
+                add_object(items, value)
+                objects = items.obj
+            elif kind is str:
+                strings.append(value)
+            elif kind is list:
+                add_array(items, value)
+            else:
+                items.buffer_for(value).append(value)
+
+    compiler = ShapeCompiler(add_object, add_array, add_value)
+
+    def track_tuple(stats: ArrayStats, arr: list[Any], n: int) -> None:
+        if stats.tuple_len == -1:
+            stats.tuple_len = n
+            if n > tuple_max:
+                stats.positions = None
+                return
+            stats.positions = [Node() for _ in range(n)]
+        elif n != stats.tuple_len:
+            stats.positions = None
+            return
+        positions = stats.positions
+        assert positions is not None
+        for value in arr:
+            if type(value) is dict or type(value) is list:
+                stats.positions = None
+                return
+        for position, value in zip(positions, arr, strict=True):
+            position.buffer_for(value).append(value)
+
+    def new_shape(stats: ObjectStats, keys: tuple[str, ...]) -> ShapeEntry | None:
+        children = stats.children
+        fresh = [k for k in keys if k not in children]
+        if fresh and len(children) + len(fresh) > max_keys:
+            fold(stats)
+            return None
+        for key in fresh:
+            children[key] = Node()
+        stat = keyset_stat(stats, keys)
+        if stat is stats.sink:
+            slots: tuple[tuple[str, dict[str, int]], ...] = ()
+        else:
+            slots = tuple(
+                (key, stat.tags.setdefault(key, {}))
+                for key in keys
+                if key in tag_names and key not in stats.dead_tags
+            )
+        entry = ShapeEntry([children[k] for k in keys], stat, slots)
+        if len(stats.shapes) < SHAPE_CACHE_SIZE:
+            stats.shapes[keys] = entry
+        return entry
+
+    def keyset_stat(stats: ObjectStats, keys: tuple[str, ...]) -> KeysetStat:
+        keysets = stats.keysets
+        if keysets is None:
+            return stats.sink
+        key_set = frozenset(keys)
+        stat = keysets.get(key_set)
+        if stat is None:
+            if len(keysets) >= keyset_limit:
+                drop_keysets(stats)
+                return stats.sink
+            stat = keysets[key_set] = KeysetStat()
+        return stat
+
+    def fold(stats: ObjectStats) -> None:
+        stats.key_mask = keys_mask(stats.children, ALL_CLASSES)
+        stats.values = fold_children(list(stats.children.values()), options)
+        stats.children = {}
+        drop_keysets(stats)
+
+    return add_object
+
+
+def drop_keysets(stats: ObjectStats) -> None:
+    """Key-set statistics overflowed (or the object became a map): stop tracking them."""
+    stats.keysets = None
+    stats.shapes = {}
+    stats.dead_tags = set()

@@ -1,0 +1,305 @@
+"""The statistics a profile keeps per position in the payload, and how they summarise.
+
+A :class:`Node` stands for one path (``/order/line_items/*/sku``). Scalars arriving at a
+node are only *appended* to the buffer of their JSON type on the hot path; :meth:`Node.flush` later folds a whole
+batch into the counters with C-level builtins (``Counter``, ``min``, ``max``, ``map``), which
+is several times cheaper than updating every counter per value.
+
+Every statistic is exactly mergeable, so profiling a stream in pieces and merging equals
+profiling it whole:
+
+* counts, min/max, string-length range — sums and extremes;
+* surviving formats — the formats *every* string matched; merge is intersection;
+* the distinct sketch — the exact set of values while at most ``distinct_limit`` values of
+  at most ``distinct_max_length`` characters were seen, else ``None``; merge is a bounded
+  union;
+* object key sets (:class:`KeysetStat`) — exact counts per distinct set of keys, with the
+  values of candidate discriminators, up to ``keyset_limit`` sets, else ``None``;
+* a map folded at ``max_object_keys`` keys keeps one value node and the AND of key classes.
+
+Numbers use one representation for equal values (an integral float below 2**53 is stored as
+an int), so the result never depends on whether ``1`` or ``1.0`` came first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from schemashift.core.formats import FORMATS, surviving
+
+# Below this magnitude int hashes are the identity, so batch counting via a hash table is
+# safe; larger numbers (e.g. multiples of 2**61 - 1, which all hash to 0) are counted by a
+# bounded linear loop instead, which costs at most distinct_limit comparisons per value.
+_SAFE_HASH = 2**60
+_EXACT_FLOAT = 2**53
+
+Number = int | float
+Distinct = set[str | int | float]
+
+
+def canonical_number(value: Number) -> Number:
+    """One representation per value: integral floats that are exact ints become ints."""
+    if type(value) is float and value.is_integer() and -_EXACT_FLOAT < value < _EXACT_FLOAT:
+        return int(value)
+    return value
+
+
+class KeysetStat:
+    """How many objects at a path had exactly one set of keys, and their tag values."""
+
+    __slots__ = ("count", "tags")
+
+    def __init__(self) -> None:
+        self.count = 0
+        # discriminator key -> string value -> objects of this key set with that value
+        self.tags: dict[str, dict[str, int]] = {}
+
+
+class ShapeEntry:
+    """Cache entry for one key order at an object path: the precompiled path of a shape."""
+
+    __slots__ = ("children", "hits", "stat", "tag_slots", "walk")
+
+    def __init__(
+        self,
+        children: list[Node],
+        stat: KeysetStat,
+        tag_slots: tuple[tuple[str, dict[str, int]], ...],
+    ) -> None:
+        self.children = children
+        self.stat = stat
+        self.tag_slots = tag_slots
+        self.hits = 0
+        # Compiled once the shape recurs (see core/shape.py); None until then.
+        self.walk: Callable[[dict[str, Any]], None] | None = None
+
+
+class ObjectStats:
+    """Statistics of the objects seen at one path."""
+
+    __slots__ = (
+        "children",
+        "count",
+        "dead_tags",
+        "key_mask",
+        "keysets",
+        "shapes",
+        "sink",
+        "values",
+    )
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.children: dict[str, Node] = {}
+        # Set once the object is folded into a map: every value of every key lands here.
+        self.values: Node | None = None
+        # AND of the key classes of every key (maintained only once folded).
+        self.key_mask = 0
+        self.keysets: dict[frozenset[str], KeysetStat] | None = {}
+        self.dead_tags: set[str] = set()
+        # Performance cache (not a statistic): key tuple -> precompiled children.
+        self.shapes: dict[tuple[str, ...], ShapeEntry] = {}
+        # Where entries count once key sets overflowed; never read.
+        self.sink = KeysetStat()
+
+
+class ArrayStats:
+    """Statistics of the arrays seen at one path."""
+
+    __slots__ = ("count", "items", "len_max", "len_min", "positions", "tuple_len")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.len_min: int | None = None
+        self.len_max: int | None = None
+        self.items = Node()
+        # Tuple tracking: alive while every array had the same length and only scalars.
+        self.tuple_len = -1
+        self.positions: list[Node] | None = []
+
+
+class Node:
+    """Statistics of every value seen at one path."""
+
+    __slots__ = (
+        "arr",
+        "booleans",
+        "bbuf",
+        "distinct",
+        "fbuf",
+        "floats",
+        "formats",
+        "ibuf",
+        "integers",
+        "nulls",
+        "num_max",
+        "num_min",
+        "obj",
+        "sbuf",
+        "scalars",
+        "str_max",
+        "str_min",
+        "strings",
+        "trues",
+        "zbuf",
+    )
+
+    def __init__(self) -> None:
+        # Scalars wait here, one buffer per JSON type, until the next flush.
+        self.sbuf: list[str] = []
+        self.ibuf: list[int] = []
+        self.fbuf: list[float] = []
+        self.bbuf: list[bool] = []
+        self.zbuf: list[None] = []
+        self.scalars = 0
+        self.nulls = 0
+        self.booleans = 0
+        self.trues = 0
+        self.integers = 0
+        self.floats = 0
+        self.num_min: Number | None = None
+        self.num_max: Number | None = None
+        self.strings = 0
+        self.str_min: int | None = None
+        self.str_max: int | None = None
+        self.formats: tuple[str, ...] = FORMATS
+        self.distinct: Distinct | None = set()
+        self.obj: ObjectStats | None = None
+        self.arr: ArrayStats | None = None
+
+    @property
+    def count(self) -> int:
+        """Values seen at this path (containers are counted by their stats, off the hot path)."""
+        total = self.scalars
+        if self.obj is not None:
+            total += self.obj.count
+        if self.arr is not None:
+            total += self.arr.count
+        return total
+
+    def flush(self, limit: int, max_length: int) -> None:
+        """Fold the buffered scalars into the counters.
+
+        Buffers are cleared in place, never replaced: compiled shapes hold their ``append``.
+        """
+        if self.sbuf:
+            self._flush_strings(self.sbuf, limit, max_length)
+            self.sbuf.clear()
+        if self.ibuf:
+            self._flush_numbers(self.ibuf, True, limit)
+            self.ibuf.clear()
+        if self.fbuf:
+            self._flush_numbers(self.fbuf, False, limit)
+            self.fbuf.clear()
+        if self.bbuf:
+            self.scalars += len(self.bbuf)
+            self.booleans += len(self.bbuf)
+            self.trues += sum(self.bbuf)
+            self.bbuf.clear()
+        if self.zbuf:
+            self.scalars += len(self.zbuf)
+            self.nulls += len(self.zbuf)
+            self.zbuf.clear()
+
+    def buffer_for(self, value: Any) -> list[Any]:
+        """The buffer a scalar goes to; a TypeError for anything JSON cannot hold."""
+        kind = type(value)
+        if kind is str:
+            return self.sbuf
+        if kind is int:
+            return self.ibuf
+        if kind is float:
+            return self.fbuf
+        if kind is bool:
+            return self.bbuf
+        if value is None:
+            return self.zbuf
+        raise TypeError(f"not a decoded JSON value: {kind.__name__}")
+
+    def _flush_strings(self, values: list[str], limit: int, max_length: int) -> None:
+        n = len(values)
+        self.scalars += n
+        self.strings += n
+        lo, hi = min(map(len, values)), max(map(len, values))
+        if self.str_min is None or lo < self.str_min:
+            self.str_min = lo
+        if self.str_max is None or hi > self.str_max:
+            self.str_max = hi
+        if self.formats:
+            self.formats = surviving(self.formats, values)
+        distinct = self.distinct
+        if distinct is not None:
+            if hi > max_length:
+                self.distinct = None
+            else:
+                distinct.update(values)
+                if len(distinct) > limit:
+                    self.distinct = None
+
+    def _flush_numbers(self, values: list[Any], integers: bool, limit: int) -> None:
+        n = len(values)
+        self.scalars += n
+        if integers:
+            self.integers += n
+        else:
+            self.floats += n
+        lo, hi = min(values), max(values)
+        self.num_min = lo if self.num_min is None else min_number(self.num_min, lo)
+        self.num_max = hi if self.num_max is None else max_number(self.num_max, hi)
+        self.num_min = canonical_number(self.num_min)
+        self.num_max = canonical_number(self.num_max)
+        if self.distinct is None:
+            return
+        if -_SAFE_HASH < lo and hi < _SAFE_HASH:
+            self.distinct = add_values(self.distinct, values, limit)
+        else:
+            self.distinct = add_values_linear(self.distinct, values, limit)
+
+
+def min_number(a: Number, b: Number) -> Number:
+    return b if b < a else a
+
+
+def max_number(a: Number, b: Number) -> Number:
+    return b if b > a else a
+
+
+def add_values(into: Distinct, values: Iterable[Any], limit: int) -> Distinct | None:
+    """Add values to a sketch; None once it would hold more than ``limit``.
+
+    Numbers are stored canonically (see :func:`canonical_number`), so ``{1}`` and ``{1.0}``
+    merge to the same set whichever came first.
+    """
+    for value in set(values):
+        into.add(canonical_number(value) if type(value) is float else value)
+    return None if len(into) > limit else into
+
+
+def add_values_linear(into: Distinct, values: Sequence[Any], limit: int) -> Distinct | None:
+    """Like :func:`add_values` for numbers whose hashes may collide: stops at overflow."""
+    for value in values:
+        key = canonical_number(value)
+        if key not in into:
+            if len(into) >= limit:
+                return None
+            into.add(key)
+    return into
+
+
+def walk_nodes(root: Node) -> list[Node]:
+    """Every node of a tree (iterative, so deep payloads cannot exhaust the stack)."""
+    out: list[Node] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if node.obj is not None:
+            stack.extend(node.obj.children.values())
+            if node.obj.values is not None:
+                stack.append(node.obj.values)
+        if node.arr is not None:
+            stack.append(node.arr.items)
+            if node.arr.positions:
+                stack.extend(node.arr.positions)
+    return out

@@ -1,0 +1,109 @@
+"""Per-shape compiled walkers: the precompiled path for key structures seen before.
+
+Once an object shape (one key order at one path) recurs, the profile compiles a small
+function for it: it unpacks ``obj.values()`` into locals in one C-level step and, per
+position, appends a scalar straight to the child's buffer or hands a container to the
+recursive walk, with the type check predicted from the values seen when compiling. A
+misprediction only takes the general branch; it is never wrong.
+
+The generated source depends only on the number of keys and the predicted kind of each
+position (never on key names or values, which are passed as closure variables), so no
+payload text ever reaches ``exec``; compiled factories are cached per kind signature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from schemashift.core.node import Node
+
+Walk = Callable[[dict[str, Any]], None]
+Factory = Callable[..., Walk]
+Dispatch = Callable[[Node, Any], None]
+
+
+_LETTERS: dict[type, str] = {
+    dict: "d",
+    list: "l",
+    str: "s",
+    int: "i",
+    float: "f",
+    bool: "b",
+    type(None): "z",
+}
+# letter -> (the type test, the buffer a matching scalar is appended to)
+_SCALARS: dict[str, tuple[str, str]] = {
+    "s": ("type({v}) is str", "sbuf"),
+    "i": ("type({v}) is int", "ibuf"),
+    "f": ("type({v}) is float", "fbuf"),
+    "b": ("type({v}) is bool", "bbuf"),
+    "z": ("{v} is None", "zbuf"),
+}
+
+
+def signature(values: Any) -> str:
+    """The predicted kind of each position: ``d`` object, ``l`` array, or a scalar letter."""
+    return "".join(_LETTERS.get(type(v), "z") for v in values)
+
+
+def _source(sig: str) -> str:
+    n = len(sig)
+    lines = ["def factory(nodes, add_object, add_array, add_value):"]
+    for i, kind in enumerate(sig):
+        lines.append(f"    n{i} = nodes[{i}]")
+        if kind in _SCALARS:
+            lines.append(f"    a{i} = n{i}.{_SCALARS[kind][1]}.append")
+    lines.append("    def walk(obj):")
+    if n:
+        targets = "".join(f"v{i}, " for i in range(n))
+        lines.append(f"        {targets}= obj.values()")
+    else:
+        lines.append("        pass")
+    for i, kind in enumerate(sig):
+        if kind in _SCALARS:
+            test = _SCALARS[kind][0].format(v=f"v{i}")
+            lines.append(f"        if {test}:")
+            lines.append(f"            a{i}(v{i})")
+            lines.append("        else:")
+            lines.append(f"            add_value(n{i}, v{i})")
+        else:
+            expected, call = ("dict", "add_object") if kind == "d" else ("list", "add_array")
+            lines.append(f"        if type(v{i}) is {expected}:")
+            lines.append(f"            {call}(n{i}, v{i})")
+            lines.append("        else:")
+            lines.append(f"            add_value(n{i}, v{i})")
+    lines.append("    return walk")
+    return "\n".join(lines) + "\n"
+
+
+class ShapeCompiler:
+    """Compiles walkers, caching one factory per kind signature (bounded)."""
+
+    __slots__ = ("_add_array", "_add_object", "_add_value", "_factories", "_limit")
+
+    def __init__(
+        self,
+        add_object: Dispatch,
+        add_array: Dispatch,
+        add_value: Dispatch,
+        limit: int = 4096,
+    ) -> None:
+        self._add_object = add_object
+        self._add_array = add_array
+        self._add_value = add_value
+        self._factories: dict[str, Factory] = {}
+        self._limit = limit
+
+    def compile(self, children: list[Node], values: Any) -> Walk | None:
+        """A walker for objects whose values line up with ``children``; None if over budget."""
+        sig = signature(values)
+        factory = self._factories.get(sig)
+        if factory is None:
+            if len(self._factories) >= self._limit:
+                return None
+            namespace: dict[str, Any] = {}
+            exec(compile(_source(sig), f"<shape {sig}>", "exec"), namespace)  # noqa: S102 - source built from kind letters only
+            factory = namespace["factory"]
+            self._factories[sig] = factory
+        return factory(children, self._add_object, self._add_array, self._add_value)
