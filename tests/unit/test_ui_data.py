@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -96,19 +97,42 @@ def test_activity_window_refuses_time_travel() -> None:
         window.record(4.0, {})
 
 
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
-    ("open_items", "scores", "expected"),
+    ("open_items", "latest", "expected"),
     [
-        (1, [0.0], "quarantined"),
-        (0, [0.0, 0.4], "drifting"),
-        (0, [0.4, 0.0], "healthy"),
-        (0, [], "healthy"),
+        (1, None, "quarantined"),
+        (0, None, "healthy"),
+        (
+            0,
+            {"score": 0.3, "decision": "insufficient_samples", "time": "2026-01-01T00:00:00+00:00"},
+            "drifting",
+        ),
+        (
+            0,
+            {"score": 0.3, "decision": "registered", "time": "2026-01-01T11:59:00+00:00"},
+            "drifting",
+        ),
+        (
+            0,
+            {"score": 0.3, "decision": "registered", "time": "2026-01-01T10:00:00+00:00"},
+            "healthy",
+        ),
+        (0, {"score": 0.0, "decision": "none", "time": "2026-01-01T11:59:59+00:00"}, "healthy"),
+        (
+            0,
+            {"score": 0.2, "decision": "quarantined", "time": "2026-01-01T09:00:00+00:00"},
+            "healthy",
+        ),
     ],
 )
-def test_subject_status(open_items: int, scores: list[float], expected: str) -> None:
-    """Quarantine wins; otherwise the latest observation decides drifting vs healthy."""
-    points = [{"score": s} for s in scores]
-    assert subject_status(open_items, points) == expected
+def test_subject_status(open_items: int, latest: dict[str, Any] | None, expected: str) -> None:
+    """Quarantine wins; unsettled drift, or a version registered from drift in the last two
+    minutes, is `drifting`; drift settled long ago is `healthy` again."""
+    points = [] if latest is None else [{"score": 0.1, "decision": "registered"}, latest]
+    assert subject_status(open_items, points, now=NOW) == expected
 
 
 def test_drift_points_are_sorted_and_read_nested_reports() -> None:

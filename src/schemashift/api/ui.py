@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,7 +136,7 @@ def _subject_summary(registry: Registry, subject: str, open_items: int) -> dict[
         "drift": [p["score"] for p in points[-SPARKLINE_POINTS:]],
         "last_score": points[-1]["score"] if points else 0.0,
         "open_quarantines": open_items,
-        "status": subject_status(open_items, points),
+        "status": subject_status(open_items, points, now=datetime.now(UTC)),
     }
 
 
@@ -206,7 +207,7 @@ def _subject_detail(registry: Registry, subject: str) -> dict[str, Any]:
         "history": history[-50:],
         "consumers": consumers,
         "quarantine": quarantine,
-        "status": subject_status(len(quarantine), points),
+        "status": subject_status(len(quarantine), points, now=datetime.now(UTC)),
     }
 
 

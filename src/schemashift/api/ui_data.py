@@ -6,7 +6,7 @@
 - :class:`ActivityWindow` turns the process's cumulative counters (events in, dead-lettered)
   into events/s and a dead-letter rate over a sliding window.
 - :func:`subject_status` names a subject's state: ``quarantined`` (a drift awaits a decision),
-  ``drifting`` (the latest observation found structural changes) or ``healthy``.
+  ``drifting`` (recent or unsettled drift) or ``healthy``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 Status = str  # "healthy" | "drifting" | "quarantined"
+RECENT_DRIFT_SECONDS = 120.0  # a version registered from drift this recently still shows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,14 +137,44 @@ def drift_points(history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return points
 
 
-def subject_status(open_quarantines: int, points: Sequence[Mapping[str, Any]]) -> Status:
-    """``quarantined`` if a drift awaits a decision; ``drifting`` if the latest observation
-    found structural changes; ``healthy`` otherwise."""
+def subject_status(
+    open_quarantines: int,
+    points: Sequence[Mapping[str, Any]],
+    *,
+    now: datetime | None = None,
+    recent: float = RECENT_DRIFT_SECONDS,
+) -> Status:
+    """Name a subject's state from its open quarantines and drift history (oldest first).
+
+    ``quarantined``: a drift awaits a decision. ``drifting``: the latest drift was not (yet)
+    turned into a version (too few samples, below the threshold), or it became one less than
+    ``recent`` seconds before ``now``. ``healthy``: no drift, or only drift settled long ago.
+    """
     if open_quarantines > 0:
         return "quarantined"
-    if points and float(points[-1].get("score") or 0.0) > 0.0:
+    if not points:
+        return "healthy"
+    latest = points[-1]
+    if float(latest.get("score") or 0.0) <= 0.0:
+        return "healthy"
+    # registered, or quarantined and since decided (no quarantine is open): settled drift
+    if latest.get("decision") not in ("registered", "quarantined"):
+        return "drifting"
+    when = _parse_time(latest.get("time"))
+    if now is not None and when is not None and (now - when).total_seconds() < recent:
         return "drifting"
     return "healthy"
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 @dataclasses.dataclass(frozen=True)

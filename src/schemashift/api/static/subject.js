@@ -3,7 +3,7 @@
 
 const PREFIX = "/ui/subjects/";
 const SUBJECT = decodeURIComponent(location.pathname.slice(PREFIX.length));
-const state = { data: null, selected: null, diffFrom: null, diffTo: null, shownDiff: null, versionsKey: "" };
+const state = { data: null, selected: null, pinned: false, diffFrom: null, diffTo: null, shownDiff: null, versionsKey: "" };
 
 document.getElementById("subject-name").textContent = SUBJECT;
 document.getElementById("title").textContent = SUBJECT;
@@ -24,20 +24,19 @@ function schemaPointer(change) {
   return parts.map((p) => (p === "*" ? "items" : "properties/" + p)).map((p) => "/" + p).join("");
 }
 
+/* Each change marks its lines in both panes (where its pointer exists): green for additive,
+   red for subtractive, amber for modifications. */
 function changeMarks(changes) {
-  const oldMarks = {}, newMarks = {};
+  const kinds = { additive: "added", subtractive: "removed" };
+  const marks = {};
   for (const change of changes) {
-    const pointer = schemaPointer(change);
-    const cls = change.class || change.change_class;
-    if (cls === "additive") newMarks[pointer] = "added";
-    else if (cls === "subtractive") oldMarks[pointer] = "removed";
-    else { oldMarks[pointer] = "changed"; newMarks[pointer] = "changed"; }
+    marks[schemaPointer(change)] = kinds[change.class || change.change_class] || "changed";
   }
-  return { oldMarks, newMarks };
+  return { oldMarks: marks, newMarks: marks };
 }
 
 function short(value) {
-  if (value === undefined || value === null) return "";
+  if (value === undefined || value === null) return "—";
   const text = typeof value === "string" ? value : JSON.stringify(value);
   return text.length > 60 ? text.slice(0, 57) + "…" : text;
 }
@@ -90,7 +89,8 @@ function renderVersions(data) {
   const changed = key !== state.versionsKey;
   state.versionsKey = key;
   const numbers = versions.map((v) => v.version);
-  if (state.selected === null || !numbers.includes(state.selected)) state.selected = numbers[numbers.length - 1] ?? null;
+  // follow the newest version unless the user picked one
+  if (!state.pinned || !numbers.includes(state.selected)) state.selected = numbers[numbers.length - 1] ?? null;
   if (changed) {
     if (numbers.length >= 2) {
       state.diffFrom = numbers[numbers.length - 2];
@@ -99,16 +99,19 @@ function renderVersions(data) {
     fillSelect(document.getElementById("schema-version"), versions, state.selected);
     fillSelect(document.getElementById("diff-from"), versions, state.diffFrom);
     fillSelect(document.getElementById("diff-to"), versions, state.diffTo);
+  } else if (state.selected !== null) {
+    document.getElementById("schema-version").value = String(state.selected);
   }
   document.getElementById("timeline").replaceChildren(versionTimeline(versions, state.selected, selectVersion));
   const current = versions.find((v) => v.version === state.selected);
   renderLines(document.getElementById("schema-view"), current ? current.lines : [], {});
-  document.getElementById("diff-card").hidden = numbers.length === 0;
+  document.getElementById("diff-card").hidden = numbers.length < 2;
   return changed;
 }
 
 function selectVersion(version) {
   state.selected = version;
+  state.pinned = true;
   document.getElementById("schema-version").value = String(version);
   renderVersions(state.data);
 }

@@ -1,0 +1,203 @@
+"""The web UI in a real browser: Debian's chromium driven by Playwright, against a real server.
+
+The server runs in-process (uvicorn on a loopback port, a SQLite file, the in-process bus);
+its registry is fed drift through ``Registry.observe`` — the same call the stream worker
+makes — so the subjects, versions and quarantines the pages show are real registry state.
+Each test keeps a screenshot of its page under ``test-artifacts/ui/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from schemashift.registry.config import Compatibility, ConfigPatch
+from schemashift.server.app import SchemaShiftServer
+from schemashift.server.settings import ServerSettings
+from schemashift.server.testing import running_server
+from tests.support.environment import REPO_ROOT, unavailable
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "ui"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ORDERS = "shop/order.created"
+PAYMENTS = "billing/payment.succeeded"
+BATCH = 25
+
+
+def orders(start: int, *, coupon: bool = False, fractional: bool = False) -> list[dict[str, Any]]:
+    out = []
+    for n in range(start, start + BATCH):
+        order: dict[str, Any] = {
+            "order_id": f"o-{n}",
+            "customer": {"id": f"c-{n % 7}", "country": "DE"},
+            "quantity": n % 5 + 1 + (0.5 if fractional and n % 2 else 0),
+        }
+        if coupon and n % 3:
+            order["coupon"] = f"SAVE{n % 4}"
+        out.append(order)
+    return out
+
+
+def payments(start: int, *, refund: bool = False) -> list[dict[str, Any]]:
+    out = []
+    for n in range(start, start + BATCH):
+        payment: dict[str, Any] = {"payment_id": f"p-{n}", "amount": n + 0.5}
+        if refund:
+            payment["refund_of"] = f"p-{n - 1}"
+        out.append(payment)
+    return out
+
+
+def seed(server: SchemaShiftServer) -> dict[str, list[str]]:
+    """Orders evolve freely (compatibility NONE): v1, a new optional field (v2), a widened
+    type (v3). Payments need a person (auto-register off): their drift is quarantined."""
+    registry = server.registry
+    decisions: dict[str, list[str]] = {"orders": [], "payments": []}
+    registry.set_config(ORDERS, ConfigPatch(compatibility=Compatibility.NONE))
+    for batch in (orders(0), orders(100, coupon=True), orders(200, coupon=True, fractional=True)):
+        decisions["orders"].append(registry.observe(ORDERS, batch).decision.value)
+    decisions["orders"].append(registry.observe(ORDERS, orders(300, coupon=True)).decision.value)
+    decisions["payments"].append(registry.observe(PAYMENTS, payments(0)).decision.value)
+    registry.set_config(PAYMENTS, ConfigPatch(auto_register=False))
+    decisions["payments"].append(
+        registry.observe(PAYMENTS, payments(100, refund=True)).decision.value
+    )
+    return decisions
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchemaShiftServer]:
+    db = tmp_path_factory.mktemp("ui") / "ui.db"
+    # no worker: the registry is fed directly, so what the pages show is exactly what we seeded
+    settings = ServerSettings(db_url=f"sqlite:///{db}", port=0, workers=0)
+    with running_server(settings) as running:
+        decisions = seed(running)
+        assert decisions["payments"][-1] == "quarantined", decisions
+        assert running.registry.list_versions(ORDERS) == [1, 2, 3], decisions
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        unavailable(f"chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture()
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield page
+    context.close()
+    assert not errors, f"the page reported errors: {errors}"
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def subject_url(server: SchemaShiftServer, subject: str) -> str:
+    return f"{server.url}/ui/subjects/{subject}"
+
+
+def test_subjects_list(server: SchemaShiftServer, page: Any) -> None:
+    """The list shows each subject with its latest version and status, and the totals."""
+    page.goto(server.url + "/")
+    page.wait_for_selector(f'tr[data-subject="{PAYMENTS}"]')
+    orders_row = page.locator(f'tr[data-subject="{ORDERS}"]')
+    payments_row = page.locator(f'tr[data-subject="{PAYMENTS}"]')
+    assert orders_row.locator("td.latest").inner_text() == "v3"
+    assert payments_row.locator(".badge").inner_text() == "quarantined"
+    assert orders_row.locator("svg.spark polyline").count() == 1  # the drift sparkline
+    assert page.locator("#t-quarantines").inner_text() == "1"
+    assert page.locator("#t-subjects").inner_text() == "2"
+    shot(page, "subjects")
+
+
+def test_subject_page(server: SchemaShiftServer, page: Any) -> None:
+    """Clicking a subject opens its page: versions timeline, schema viewer, drift chart."""
+    page.goto(server.url + "/")
+    page.click(f'a.subject-link:text-is("{ORDERS}")')
+    page.wait_for_selector(".timeline .dot")
+    assert page.locator("#title").inner_text() == ORDERS
+    assert page.locator(".timeline .dot").count() == 3
+    assert page.locator("#t-latest").inner_text() == "v3"
+    assert '"coupon"' in page.locator("#schema-view").inner_text()
+    # clicking v1 in the timeline shows v1's schema, which has no coupon yet
+    page.click('.timeline .dot[data-version="1"]')
+    assert '"coupon"' not in page.locator("#schema-view").inner_text()
+    assert page.locator("#drift-chart svg circle").count() >= 2
+    shot(page, "subject")
+
+
+def test_diff_between_two_versions(server: SchemaShiftServer, page: Any) -> None:
+    """Choosing v1 → v2 lists the added field with its score contribution and highlights
+    its lines in the newer schema."""
+    page.goto(subject_url(server, ORDERS))
+    page.wait_for_selector("#diff-changes tr.change")
+    page.select_option("#diff-from", "1")
+    page.select_option("#diff-to", "2")
+    page.click("#diff-show")
+    page.wait_for_selector('#diff-summary:has-text("v1 → v2")')
+    rows = page.locator("#diff-changes tr.change")
+    paths = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
+    assert "/coupon" in paths
+    assert "drift score" in page.locator("#diff-score").inner_text()
+    contribution = rows.nth(paths.index("/coupon")).locator("td.contribution").inner_text()
+    assert float(contribution.strip()) > 0
+    added = page.locator("#diff-new .ln.added")
+    assert added.count() >= 1
+    assert any("coupon" in added.nth(i).inner_text() for i in range(added.count()))
+    assert not any("coupon" in line for line in page.locator("#diff-old .ln").all_inner_texts())
+    shot(page, "diff")
+
+
+def test_accept_a_quarantined_drift(server: SchemaShiftServer, page: Any) -> None:
+    """Accepting the quarantined drift registers it as a new version; the page says which,
+    the queue empties and the subject becomes v2."""
+    page.goto(subject_url(server, PAYMENTS))
+    item = page.locator(".quarantine-item")
+    item.first.wait_for()
+    assert page.locator("#status").inner_text() == "quarantined"
+    assert "/refund_of" in item.first.inner_text()
+    shot(page, "quarantine")
+    item.first.locator("button.accept").click()
+    page.wait_for_selector(".flash:has-text('registered as version 2')")
+    page.wait_for_selector("#quarantine:has-text('Nothing quarantined')")
+    page.wait_for_selector('#t-latest:text-is("v2")')
+    assert page.locator(".timeline .dot").count() == 2
+    # the schema viewer follows the new version: it shows the accepted field
+    page.wait_for_selector('#schema-view:has-text("refund_of")')
+    shot(page, "accepted")
+    # the decision is the registry's, not the page's: the API agrees
+    versions = httpx.get(f"{server.url}/subjects/billing%2Fpayment.succeeded/versions").json()
+    assert versions == [1, 2]
