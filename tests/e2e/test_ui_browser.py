@@ -8,7 +8,7 @@ Each test keeps a screenshot of its page under ``test-artifacts/ui/``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
