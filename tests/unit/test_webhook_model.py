@@ -36,6 +36,13 @@ def test_subject_patterns_match_the_whole_subject(pattern: str, subject: str, wa
     assert subscription(pattern).wants("schema.updated", subject) is wanted
 
 
+def test_event_kinds_are_the_registry_outbox_kinds() -> None:
+    """The kinds a subscription can ask for are exactly those the registry writes."""
+    from schemashift.registry.records import OutboxKind
+
+    assert {k.value for k in EventKind} == {k.value for k in OutboxKind}
+
+
 def test_only_the_chosen_kinds_are_wanted() -> None:
     sub = subscription(".*", kinds=("drift.quarantined", "version.sunset"))
     assert sub.wants("drift.quarantined", "a")

@@ -117,6 +117,20 @@ def test_loopback_can_be_switched_off() -> None:
         validate_target_url("http://localhost/", policy, resolver_to("127.0.0.1", "::1"))
 
 
+def test_the_policy_reads_the_server_environment() -> None:
+    policy = UrlPolicy.from_env(
+        {
+            "SCHEMASHIFT_WEBHOOK_ALLOW": "10.0.0.0/8, fd00::/8",
+            "SCHEMASHIFT_WEBHOOK_ALLOW_LOOPBACK": "false",
+        }
+    )
+    assert [str(n) for n in policy.allow] == ["10.0.0.0/8", "fd00::/8"]
+    assert not policy.allow_loopback
+    assert UrlPolicy.from_env({}) == UrlPolicy()
+    with pytest.raises(TargetUrlError):
+        UrlPolicy.from_env({"SCHEMASHIFT_WEBHOOK_ALLOW_LOOPBACK": "maybe"})
+
+
 def test_a_bad_allow_list_entry_is_refused() -> None:
     with pytest.raises(TargetUrlError):
         UrlPolicy.from_strings(["not-a-network"])

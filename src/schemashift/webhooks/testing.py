@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -50,9 +51,16 @@ async def hang(request: ReceivedRequest) -> Response:
 class LoopbackReceiver:
     """Records every request; ``accepted`` holds those answered with a 2xx status."""
 
-    def __init__(self, respond: Responder = lambda request: 200, path: str = "/hook") -> None:
+    def __init__(
+        self,
+        respond: Responder = lambda request: 200,
+        path: str = "/hook",
+        *,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.respond = respond
         self.path = path
+        self.tls = tls
         self.requests: list[ReceivedRequest] = []
         self.accepted: list[ReceivedRequest] = []
         self._changed = asyncio.Condition()
@@ -62,10 +70,11 @@ class LoopbackReceiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.path}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{self.path}"
 
     async def __aenter__(self) -> LoopbackReceiver:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         self.port = int(self._server.sockets[0].getsockname()[1])
         return self
 
@@ -106,12 +115,12 @@ class LoopbackReceiver:
         self._handlers.add(task)
         try:
             await self._connection(reader, writer)
-        except (ConnectionError, h11.ProtocolError):
-            pass  # the client went away or spoke nonsense: nothing to record
+        except (ConnectionError, ssl.SSLError, h11.ProtocolError):
+            pass  # the client went away, refused our certificate or spoke nonsense
         finally:
             self._handlers.discard(task)
             writer.close()
-            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+            with contextlib.suppress(ConnectionError, ssl.SSLError, asyncio.CancelledError):
                 await writer.wait_closed()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

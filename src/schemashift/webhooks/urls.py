@@ -22,8 +22,9 @@ cannot redirect a delivery to a refused address.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
@@ -48,6 +49,8 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Sequence[str]]
 
 MAX_URL_LENGTH = 2048
+ALLOW_ENV = "SCHEMASHIFT_WEBHOOK_ALLOW"
+ALLOW_LOOPBACK_ENV = "SCHEMASHIFT_WEBHOOK_ALLOW_LOOPBACK"
 METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
 )
@@ -72,6 +75,17 @@ class UrlPolicy:
         except ValueError as exc:
             raise TargetUrlError(f"invalid network in the webhook allow-list: {exc}") from exc
         return cls(allow=allow, allow_loopback=allow_loopback)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> UrlPolicy:
+        """The server's policy from ``SCHEMASHIFT_WEBHOOK_ALLOW`` (comma-separated networks)
+        and ``SCHEMASHIFT_WEBHOOK_ALLOW_LOOPBACK`` (``true``/``false``, default true)."""
+        env = os.environ if environ is None else environ
+        networks = [n for n in env.get(ALLOW_ENV, "").split(",") if n.strip()]
+        loopback = env.get(ALLOW_LOOPBACK_ENV, "true").strip().lower()
+        if loopback not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise TargetUrlError(f"{ALLOW_LOOPBACK_ENV} must be true or false, got {loopback!r}")
+        return cls.from_strings(networks, allow_loopback=loopback in ("1", "true", "yes", "on"))
 
 
 @dataclass(frozen=True)
