@@ -254,7 +254,8 @@ def test_query_parameter_subjects_are_checked_and_hidden(client: TestClient) -> 
     assert both.status_code == 404
 
 
-def test_unknown_paths_still_need_credentials(client: TestClient) -> None:
-    """A path no route serves is 401 without credentials, and the app's 404 with them."""
+def test_unknown_paths_need_credentials_and_fail_closed(client: TestClient) -> None:
+    """A path no route serves: 401 anonymous, 403 below global read, the app's 404 above."""
     assert client.get("/nothing-here").status_code == 401
-    assert client.get("/nothing-here", headers=READER).status_code == 404
+    assert client.get("/nothing-here", headers=READER).status_code == 403
+    assert client.get("/nothing-here", headers=ADMIN).status_code == 404
