@@ -100,12 +100,21 @@ class SchemaShiftServer:
         from schemashift.bus import connect_bus
         from schemashift.registry.service import Registry
 
-        s = self.settings
-        self.registry = await asyncio.to_thread(Registry.from_url, s.db_url)
-        self._closers.append(self.registry)
-        self.bus = await connect_bus(s.bus_url, prefix=s.bus_prefix)
-        parts = await build_parts(s, registry=self.registry, bus=self.bus, metrics=self.metrics)
-        self._closers.extend(parts.closers)
+        # bind first: a taken port fails before anything is opened, and a port chosen by
+        # the OS (port 0) is known before the parts are told the registry's address
+        sock = _bind(self.settings.host, self.settings.port)
+        port = int(sock.getsockname()[1])
+        self.settings = s = self.settings.with_port(port)
+        self.url = f"http://{_url_host(s.host)}:{port}"
+        try:
+            self.registry = await asyncio.to_thread(Registry.from_url, s.db_url)
+            self._closers.append(self.registry)
+            self.bus = await connect_bus(s.bus_url, prefix=s.bus_prefix)
+            parts = await build_parts(s, registry=self.registry, bus=self.bus, metrics=self.metrics)
+            self._closers.extend(parts.closers)
+        except BaseException:
+            sock.close()
+            raise
         state: dict[str, Any] = {
             "bus": self.bus,
             "metrics": self.metrics,
@@ -119,11 +128,6 @@ class SchemaShiftServer:
 
             install_auth(self.app, load_auth_config(s.auth_config))
 
-        sock = _bind(s.host, s.port)
-        port = int(sock.getsockname()[1])
-        self.settings = s = s.with_port(port)
-        self.url = s.public_url if s.registry_url else f"http://{_url_host(s.host)}:{port}"
-        self.app.state.settings = s
         config = uvicorn.Config(
             self.app, log_config=None, access_log=False, lifespan="on", server_header=False
         )
@@ -147,7 +151,7 @@ class SchemaShiftServer:
             ),
         )
         if s.demo:
-            self._sender = HttpIngestSender(f"http://{_url_host(s.host)}:{port}")
+            self._sender = HttpIngestSender(self.url)
             events = self.demo_source
             if events is None:
                 # a cycle of 40 s of traffic: the quarantine shows up ~32 s after start

@@ -62,7 +62,9 @@ def _add_pipeline(
         worker = Worker(registry, bus, metrics=metrics, registry_url=settings.public_url)
         parts.runnables.append((f"worker-{index + 1}", worker))
     if settings.relay:
-        parts.runnables.append(("relay", OutboxRelay(registry, bus, metrics=metrics)))
+        relay = OutboxRelay(registry, bus, metrics=metrics, registry_url=settings.public_url)
+        parts.runnables.append(("relay", relay))
+        parts.state["relay"] = relay
 
 
 def _add_webhooks(
