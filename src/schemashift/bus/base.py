@@ -8,7 +8,7 @@ adapter can be run by one contract suite (``tests/integration/test_bus_contract.
   window is accepted but not stored again (JetStream's ``Nats-Msg-Id``).
 * :meth:`Bus.subscribe` binds a *durable* consumer: several subscriptions with the same
   ``durable`` name share the work (each message goes to one of them), and a consumer that
-  reconnects resumes where it left off. A message that is not acknowledged within
+  reconnects resumes where it left off (``durable=None``: a private, ephemeral consumer). A message that is not acknowledged within
   ``ack_wait`` seconds, or is ``nak``-ed, is delivered again, at most ``max_deliver`` times.
 
 Streams are fixed by the subject layout (``docs/architecture.md``): ``<prefix>.raw.>``,
@@ -141,9 +141,13 @@ class Bus(Protocol):
         ...
 
     async def subscribe(
-        self, subject: str, *, durable: str, options: SubscribeOptions | None = None
+        self, subject: str, *, durable: str | None, options: SubscribeOptions | None = None
     ) -> Subscription:
-        """Bind (creating when absent) the durable consumer ``durable`` filtered on ``subject``."""
+        """Bind (creating when absent) the durable consumer ``durable`` filtered on ``subject``.
+
+        ``durable=None`` makes an ephemeral consumer of this subscription alone, removed when
+        it is closed (or, on NATS, when it has been idle for a while).
+        """
         ...
 
     def unreachable_for(self) -> float:

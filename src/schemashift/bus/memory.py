@@ -134,10 +134,13 @@ class MemoryDelivery:
 class MemorySubscription:
     """A pull subscription on a :class:`MemoryBus` durable consumer."""
 
-    def __init__(self, bus: MemoryBus, stream: _Stream, consumer: _Consumer) -> None:
+    def __init__(
+        self, bus: MemoryBus, stream: _Stream, consumer: _Consumer, ephemeral: str | None
+    ) -> None:
         self._bus = bus
         self._stream = stream
         self._consumer = consumer
+        self._ephemeral = ephemeral
         self._closed = False
 
     async def fetch(self, batch: int, timeout: float) -> Sequence[Delivery]:
@@ -166,6 +169,8 @@ class MemorySubscription:
         if not self._closed:
             self._closed = True
             self._consumer.attached -= 1
+            if self._ephemeral is not None:
+                self._stream.consumers.pop(self._ephemeral, None)
             await self._bus._notify(self._stream)
 
 
@@ -190,6 +195,7 @@ class MemoryBus:
         self._clock = clock
         self._streams: dict[StreamKind, _Stream] = {}
         self._closed = False
+        self._ephemeral_count = 0
 
     @property
     def prefix(self) -> str:
@@ -245,9 +251,13 @@ class MemoryBus:
             )
 
     async def subscribe(
-        self, subject: str, *, durable: str, options: SubscribeOptions | None = None
+        self, subject: str, *, durable: str | None, options: SubscribeOptions | None = None
     ) -> MemorySubscription:
         stream = self._stream_for(subject.replace("*", "x").replace(">", "x"))
+        ephemeral = durable is None
+        if durable is None:
+            self._ephemeral_count += 1
+            durable = f"\x00ephemeral-{self._ephemeral_count}"  # no durable name can clash
         consumer = stream.consumers.get(durable)
         if consumer is None:
             opts = options or SubscribeOptions()
@@ -262,7 +272,7 @@ class MemoryBus:
         elif consumer.filter != subject:
             raise BusError(f"durable {durable!r} is bound to {consumer.filter!r}, not {subject!r}")
         consumer.attached += 1
-        return MemorySubscription(self, stream, consumer)
+        return MemorySubscription(self, stream, consumer, durable if ephemeral else None)
 
     def _is_duplicate(self, stream: _Stream, msg_id: str) -> bool:
         now = self._clock()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,6 +37,8 @@ from schemashift.bus.base import (
 from schemashift.errors import BusError
 
 # What nats-py raises on I/O trouble; every one becomes a retryable BusError.
+EPHEMERAL_IDLE = 30.0  # seconds an unused ephemeral consumer lives on the server
+
 _NATS_ERRORS: tuple[type[BaseException], ...] = (
     nats.errors.Error,
     nats.js.errors.Error,
@@ -81,8 +84,17 @@ class NatsDelivery:
 class NatsSubscription:
     """A pull subscription bound to a durable JetStream consumer."""
 
-    def __init__(self, sub: JetStreamContext.PullSubscription) -> None:
+    def __init__(
+        self,
+        sub: JetStreamContext.PullSubscription,
+        js: JetStreamContext,
+        stream: str,
+        ephemeral: str | None,
+    ) -> None:
         self._sub = sub
+        self._js = js
+        self._stream = stream
+        self._ephemeral = ephemeral
 
     async def fetch(self, batch: int, timeout: float) -> Sequence[Delivery]:
         try:
@@ -94,7 +106,11 @@ class NatsSubscription:
         return [NatsDelivery(m) for m in msgs]
 
     async def close(self) -> None:
-        # Unsubscribing keeps the durable consumer (and its position) on the server.
+        # Unsubscribing keeps a durable consumer (and its position) on the server; an
+        # ephemeral one is deleted right away rather than left to time out.
+        with contextlib.suppress(*_NATS_ERRORS):
+            if self._ephemeral is not None:
+                await self._js.delete_consumer(self._stream, self._ephemeral)
         with contextlib.suppress(*_NATS_ERRORS):
             await self._sub.unsubscribe()
 
@@ -218,7 +234,7 @@ class NatsBus:
             raise BusError(f"publishing {len(messages)} messages failed: {exc!r}") from exc
 
     async def subscribe(
-        self, subject: str, *, durable: str, options: SubscribeOptions | None = None
+        self, subject: str, *, durable: str | None, options: SubscribeOptions | None = None
     ) -> NatsSubscription:
         opts = options or SubscribeOptions()
         kind = StreamKind(subject.split(".")[1]) if subject.count(".") >= 2 else None
@@ -234,17 +250,24 @@ class NatsBus:
                 else api.DeliverPolicy.ALL
             ),
             max_ack_pending=20_000,
+            # an ephemeral consumer disappears once nobody has pulled from it for a while
+            inactive_threshold=None if durable else EPHEMERAL_IDLE,
         )
+        stream = stream_name(self._prefix, kind)
         try:
-            sub = await self._js.pull_subscribe(
-                subject,
-                durable=durable,
-                stream=stream_name(self._prefix, kind),
-                config=config,
-            )
+            if durable is not None:
+                sub = await self._js.pull_subscribe(
+                    subject, durable=durable, stream=stream, config=config
+                )
+                return NatsSubscription(sub, self._js, stream, None)
+            name = f"ephemeral-{uuid.uuid4().hex}"
+            config.name = name
+            config.filter_subject = subject
+            await self._js.add_consumer(stream, config=config)
+            sub = await self._js.pull_subscribe_bind(consumer=name, stream=stream)
         except _NATS_ERRORS as exc:
             raise BusError(f"cannot subscribe {durable!r} to {subject}: {exc!r}") from exc
-        return NatsSubscription(sub)
+        return NatsSubscription(sub, self._js, stream, name)
 
     async def close(self) -> None:
         # Flush buffered acks, then close. drain() would wait out in-flight pull requests.

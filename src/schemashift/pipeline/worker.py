@@ -1,0 +1,468 @@
+"""The stream worker: raw events in, conformed events or dead letters out.
+
+Per raw message: read it (:mod:`~schemashift.pipeline.cloudevents`, strict JSON) → subject →
+shape → known shape: the subject's transformer; new shape: the subject's analysis window,
+observed by the registry once per window (:mod:`~schemashift.pipeline.subject_state`) →
+publish the conformed event or the dead letter (:mod:`~schemashift.pipeline.envelope`) →
+acknowledge. Guarantees:
+
+* **exactly one output per input** — every message ends conformed or dead-lettered, and is
+  acknowledged only after that output is stored on the bus. Outputs carry a
+  ``Nats-Msg-Id`` derived from the input's stream sequence, so a redelivery (a crash after
+  publishing, before acking) is de-duplicated by the bus instead of doubled;
+* **bounded retries** — a message delivered more than ``max_attempts`` times goes to the
+  dead-letter stream with ``max_deliver_exceeded`` instead of looping;
+* **no stale versions** — a ``schema.updated`` event switches the subject's transformer
+  between two events; versions only move forward;
+* **fail loudly** — a worker that cannot reach the bus for longer than
+  ``unreachable_budget`` seconds raises :class:`~schemashift.errors.BusError` (the CLI exits
+  non-zero) instead of idling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from schemashift.bus.base import (
+    Bus,
+    DeliverPolicy,
+    Delivery,
+    OutgoingMessage,
+    StreamKind,
+    SubscribeOptions,
+    Subscription,
+    stream_name,
+)
+from schemashift.core.canonical import canonical_bytes
+from schemashift.core.jsonparse import DEFAULT_LIMITS, ParseLimits
+from schemashift.core.transform import Rejected, TransformOptions
+from schemashift.errors import BusError, InvalidSchemaError, RegistryError, StoreError
+from schemashift.monitoring.metrics import Metrics
+from schemashift.pipeline.cloudevents import RawEvent, SubjectExtractor, Unreadable, parse_message
+from schemashift.pipeline.envelope import (
+    SCHEMA_UPDATED,
+    ConformedTemplate,
+    DeadLetterReason,
+    dead_letter,
+    input_identity,
+)
+from schemashift.pipeline.shapes import shape_of
+from schemashift.pipeline.subject_state import Held, SubjectState
+from schemashift.pipeline.subjects import BusSubjects
+
+log = logging.getLogger("schemashift.worker")
+
+DEFAULT_REGISTRY_URL = "http://127.0.0.1:8081"
+
+# (the output, the input it settles, the subject, the dead-letter reason or None if conformed)
+Routed = tuple[OutgoingMessage, Delivery, str | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    """Tuning of a worker; the defaults suit one worker per core on NATS."""
+
+    durable: str = "schemashift-worker"  # workers with the same name share the raw stream
+    batch: int = 256
+    fetch_timeout: float = 0.25
+    ack_wait: float = 30.0
+    max_attempts: int = 5
+    window: int = 100  # new-shape events per registry observation
+    hold_timeout: float = 1.0  # longest wait before a partial window is observed
+    max_hold: float = 10.0  # a subject with no version yet dead-letters its events after this
+    sample_every: int = 1000  # every Nth known-shape event also feeds the analysis window
+    unreachable_budget: float = 30.0
+    limits: ParseLimits = DEFAULT_LIMITS
+    extractor: SubjectExtractor = field(default_factory=SubjectExtractor)
+    transform: TransformOptions | None = None
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    conformed: int = 0
+    dead_lettered: int = 0
+    versions_applied: int = 0
+    observations: int = 0
+
+
+class Worker:
+    """Consumes ``<prefix>.raw.>``; publishes ``<prefix>.events.*`` and ``<prefix>.dlq.*``."""
+
+    def __init__(
+        self,
+        registry: Any,
+        bus: Bus,
+        *,
+        metrics: Metrics | None = None,
+        registry_url: str = DEFAULT_REGISTRY_URL,
+        options: WorkerOptions | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.registry = registry
+        self.bus = bus
+        self.metrics = metrics
+        self.registry_url = registry_url
+        self.options = options or WorkerOptions()
+        self.stats = WorkerStats()
+        self._clock = clock
+        self._subjects = BusSubjects(bus.prefix)
+        self._raw_stream = stream_name(bus.prefix, StreamKind.RAW)
+        self._states: dict[str, SubjectState] = {}
+        self._stopping = asyncio.Event()
+        self._failing_since: float | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Process until :meth:`stop`; raises BusError once the bus is gone past the budget."""
+        self._stopping.clear()
+        raw = await self._retry(self._subscribe_raw)
+        updates = asyncio.create_task(self._follow_updates(), name="worker-updates")
+        try:
+            while not self._stopping.is_set():
+                self._check_budget()
+                try:
+                    batch = await raw.fetch(self.options.batch, self.options.fetch_timeout)
+                except BusError as exc:
+                    self._note_failure(exc)
+                    await self._pause(0.2)
+                    continue
+                self._failing_since = None
+                await self.process(batch)
+        finally:
+            updates.cancel()
+            with contextlib.suppress(BaseException):
+                await updates
+            await self._release_held()
+            with contextlib.suppress(BusError):
+                await raw.close()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+    async def _subscribe_raw(self) -> Subscription:
+        opts = self.options
+        return await self.bus.subscribe(
+            self._subjects.wildcard(StreamKind.RAW),
+            durable=opts.durable,
+            # one delivery more than the attempts, so the last one can be dead-lettered
+            options=SubscribeOptions(ack_wait=opts.ack_wait, max_deliver=opts.max_attempts + 1),
+        )
+
+    # -- one batch ------------------------------------------------------------------------
+
+    async def process(self, batch: Sequence[Delivery]) -> None:
+        """Route a batch, decide every due window, publish the outputs, then acknowledge."""
+        out: list[Routed] = []
+        for delivery in batch:
+            routed = await self._route(delivery)
+            if routed is not None:
+                out.append(routed)
+        now = time.monotonic()
+        for state in list(self._states.values()):
+            if state.is_due(now, self.options.window, self.options.hold_timeout):
+                out.extend(await self._decide(state))
+        await self._emit(out)
+
+    async def _route(self, delivery: Delivery) -> Routed | None:
+        if delivery.delivery_count > self.options.max_attempts:
+            return self._dead(
+                delivery,
+                DeadLetterReason.MAX_DELIVER_EXCEEDED,
+                f"delivered {delivery.delivery_count} times without being settled",
+                None,
+            )
+        event = parse_message(
+            delivery.data, delivery.headers, self.options.extractor, self.options.limits
+        )
+        if isinstance(event, Unreadable):
+            return self._dead(delivery, event.code, event.message, event.subject)
+        state = self._states.get(event.subject)
+        if state is None:
+            state = await self._load_subject(event.subject)
+        state.seen += 1
+        if self.metrics is not None:
+            self.metrics.events_in.labels(event.subject).inc()
+        shape = shape_of(event.payload)
+        if shape in state.quarantined:
+            return self._dead(
+                delivery,
+                DeadLetterReason.QUARANTINED,
+                "this shape is a quarantined drift awaiting a decision",
+                event.subject,
+                quarantine_id=state.quarantined[shape],
+            )
+        if state.transformer is not None and shape in state.known:
+            if state.seen % self.options.sample_every == 0:
+                state.samples.append(event.payload)
+            return self._conform(state, delivery, event)
+        state.hold(Held(delivery, event, shape), time.monotonic())
+        return None
+
+    def _conform(self, state: SubjectState, delivery: Delivery, event: RawEvent) -> Routed:
+        transformer, template = state.transformer, state.template
+        assert transformer is not None and template is not None  # callers check
+        if event.body is not None:
+            result: bytes | Rejected = transformer.transform_bytes(event.body)
+        else:
+            conformed = transformer(event.payload)
+            result = (
+                conformed if isinstance(conformed, Rejected) else canonical_bytes(conformed.payload)
+            )
+        if isinstance(result, Rejected):
+            first = result.reasons[0]
+            return self._dead(
+                delivery,
+                str(first.code),
+                f"not conformable to version {result.version}: {first.message}",
+                event.subject,
+                details=[
+                    {"code": str(r.code), "path": r.path, "message": r.message}
+                    for r in result.reasons
+                ],
+            )
+        message = template.message(
+            result,
+            msg_id=self._identity(delivery),
+            event_id=event.id,
+            source=event.source,
+            type_=event.type,
+            time=event.time,
+            subject=event.subject,
+        )
+        return message, delivery, event.subject, None
+
+    def _dead(
+        self,
+        delivery: Delivery,
+        reason: str,
+        message: str,
+        subject: str | None,
+        *,
+        details: Sequence[dict[str, Any]] = (),
+        quarantine_id: int | None = None,
+    ) -> Routed:
+        record = dead_letter(
+            self._subjects,
+            reason=reason,
+            message=message,
+            subject=subject,
+            data=delivery.data,
+            headers=delivery.headers,
+            raw_subject=delivery.subject,
+            raw_seq=delivery.stream_seq,
+            delivery_count=delivery.delivery_count,
+            msg_id=self._identity(delivery),
+            now=self._clock(),
+            details=details,
+            quarantine_id=quarantine_id,
+        )
+        return record, delivery, subject, reason
+
+    def _identity(self, delivery: Delivery) -> str:
+        return input_identity(self._raw_stream, delivery.stream_seq)
+
+    async def _emit(self, out: list[Routed]) -> None:
+        if not out:
+            return
+        try:
+            await self.bus.publish_many([item[0] for item in out])
+        except BusError as exc:
+            # Not stored: ask for redelivery; the message ids make a partial publish harmless.
+            self._note_failure(exc)
+            for _, delivery, _, _ in out:
+                with contextlib.suppress(BusError):
+                    await delivery.nak(delay=1.0)
+            return
+        self._failing_since = None
+        for _, delivery, _, _ in out:
+            with contextlib.suppress(BusError):  # an unacked output is redelivered, then deduped
+                await delivery.ack()
+        self._count(out)
+
+    def _count(self, out: list[Routed]) -> None:
+        metrics = self.metrics
+        for _, _, subject, reason in out:
+            if reason is None:
+                self.stats.conformed += 1
+                if metrics is not None:
+                    metrics.events_conformed.labels(subject or "").inc()
+            else:
+                self.stats.dead_lettered += 1
+                if metrics is not None:
+                    metrics.events_dead_lettered.labels(subject or "", reason).inc()
+
+    # -- analysis windows -----------------------------------------------------------------
+
+    async def _load_subject(self, subject: str) -> SubjectState:
+        state = SubjectState(subject)
+        self._states[subject] = state
+        await self._refresh(state)
+        return state
+
+    async def _refresh(self, state: SubjectState) -> None:
+        """Bring the subject to the registry's latest version (never backwards)."""
+        try:
+            found = await asyncio.to_thread(self.registry.get_version, state.subject, "latest")
+        except RegistryError:
+            return  # no version yet
+        except StoreError as exc:
+            log.warning("registry unavailable while loading %s: %s", state.subject, exc)
+            return
+        self._apply(state, found.version, found.schema, found.schema_id)
+
+    def _apply(self, state: SubjectState, version: int, schema: Any, schema_id: int | None) -> None:
+        try:
+            changed = state.apply_version(
+                version,
+                schema,
+                schema_id,
+                options=self.options.transform,
+                templates=self._template,
+            )
+        except InvalidSchemaError as exc:
+            log.error("version %s of %s does not compile: %s", version, state.subject, exc)
+            return
+        if changed:
+            self.stats.versions_applied += 1
+
+    def _template(self, subject: str, version: int) -> ConformedTemplate:
+        return ConformedTemplate.build(self._subjects, self.registry_url, subject, version)
+
+    async def _decide(self, state: SubjectState) -> list[Routed]:
+        since = state.held_since or time.monotonic()
+        held = state.take_held()
+        samples, state.samples = state.samples, []
+        payloads = [h.event.payload for h in held] + samples
+        try:
+            result = await asyncio.to_thread(self.registry.observe, state.subject, payloads)
+        except (StoreError, RegistryError) as exc:
+            log.warning("observe failed for %s: %s", state.subject, exc)
+            for h in held:
+                with contextlib.suppress(BusError):
+                    await h.delivery.nak(delay=1.0)
+            return []
+        self.stats.observations += 1
+        decision = str(result.decision)
+        self._record_observation(state.subject, result)
+        if decision != "none" or state.transformer is None:
+            await self._refresh(state)
+        if decision == "quarantined":
+            for h in held:
+                state.quarantined[h.shape] = result.quarantine_id
+            return [
+                self._dead(
+                    h.delivery,
+                    DeadLetterReason.QUARANTINED,
+                    "; ".join(result.reasons) or "drift quarantined by the registry",
+                    state.subject,
+                    quarantine_id=result.quarantine_id,
+                )
+                for h in held
+            ]
+        if state.transformer is None:
+            if time.monotonic() - since < self.options.max_hold:
+                state.put_back(held, since)  # not enough samples yet for a first version
+                return []
+            return [
+                self._dead(
+                    h.delivery,
+                    DeadLetterReason.NO_SCHEMA,
+                    f"no version of {state.subject!r} after {self.options.max_hold:g} s",
+                    state.subject,
+                )
+                for h in held
+            ]
+        if decision != "insufficient_samples":
+            state.known.update(h.shape for h in held)
+        return [self._conform(state, h.delivery, h.event) for h in held]
+
+    def _record_observation(self, subject: str, result: Any) -> None:
+        if self.metrics is None:
+            return
+        if result.report is not None:
+            self.metrics.drift_score.labels(subject).set(float(result.report.score))
+        if str(result.decision) == "registered":
+            self.metrics.versions_registered.labels(subject).inc()
+
+    async def _release_held(self) -> None:
+        """On stop, hand held messages back to the bus for another worker."""
+        for state in self._states.values():
+            for h in state.take_held():
+                with contextlib.suppress(BusError):
+                    await h.delivery.nak()
+
+    # -- schema updates -------------------------------------------------------------------
+
+    async def _follow_updates(self) -> None:
+        """Apply every ``schema.updated`` event as it arrives (an ephemeral consumer)."""
+        sub: Subscription | None = None
+        while True:
+            try:
+                if sub is None:
+                    sub = await self.bus.subscribe(
+                        self._subjects.wildcard(StreamKind.SCHEMAS),
+                        durable=None,
+                        options=SubscribeOptions(deliver=DeliverPolicy.NEW, ack_wait=10.0),
+                    )
+                    for state in list(self._states.values()):
+                        await self._refresh(state)  # catch up on what we missed meanwhile
+                for delivery in await sub.fetch(64, 1.0):
+                    self.apply_update(delivery.data)
+                    await delivery.ack()
+            except BusError:
+                sub = None
+                await asyncio.sleep(0.5)
+
+    def apply_update(self, body: bytes) -> None:
+        """Apply one schema update event (the CloudEvent the relay publishes)."""
+        try:
+            event = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return
+        if not isinstance(event, dict) or event.get("type") != SCHEMA_UPDATED:
+            return
+        data = event.get("data")
+        if not isinstance(data, dict) or not isinstance(data.get("schema"), dict):
+            return
+        state = self._states.get(str(data.get("subject")))
+        if state is not None and isinstance(data.get("version"), int):
+            self._apply(state, data["version"], data["schema"], data.get("schema_id"))
+
+    # -- failure budget -------------------------------------------------------------------
+
+    def _note_failure(self, exc: BaseException) -> None:
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
+        log.warning("bus trouble: %s", exc)
+
+    def _check_budget(self) -> None:
+        failing = 0.0 if self._failing_since is None else time.monotonic() - self._failing_since
+        down = max(self.bus.unreachable_for(), failing)
+        if down > self.options.unreachable_budget:
+            raise BusError(
+                f"the bus has been unreachable for {down:.1f} s, over the worker's budget of "
+                f"{self.options.unreachable_budget:g} s"
+            )
+
+    async def _retry(self, connect: Callable[[], Any]) -> Any:
+        while True:
+            try:
+                return await connect()
+            except BusError as exc:
+                self._note_failure(exc)
+                self._check_budget()
+                await self._pause(0.5)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)

@@ -1,0 +1,254 @@
+"""The stream worker on the in-process bus with a real SQLite registry.
+
+Pins: every input ends in exactly one output; the first window registers v1; a compatible
+drift registers exactly one new version and later events carry it; an incompatible drift is
+quarantined into the dead-letter stream; hostile payloads are dead-lettered with their parse
+code; max attempts end in the dead-letter stream; schema updates switch the transformer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from schemashift.bus import MemoryBus, SubscribeOptions
+from schemashift.pipeline.envelope import decode_dead_letter
+from schemashift.pipeline.relay import OutboxRelay
+from schemashift.pipeline.worker import Worker, WorkerOptions
+from schemashift.registry.config import Compatibility, ConfigPatch
+from schemashift.registry.service import Registry
+
+FAST = WorkerOptions(hold_timeout=0.05, fetch_timeout=0.05)
+
+
+@pytest.fixture()
+def registry(tmp_path: Path) -> Iterator[Registry]:
+    reg = Registry.from_url(f"sqlite:///{tmp_path / 'registry.db'}")
+    yield reg
+    reg.close()
+
+
+def ce_headers(i: int, type_: str) -> dict[str, str]:
+    return {"ce-specversion": "1.0", "ce-id": f"id-{i}", "ce-source": "shop", "ce-type": type_}
+
+
+def order(i: int) -> dict[str, Any]:
+    return {"order_id": i, "sku": f"sku-{i % 7}", "qty": 1 + i % 3, "note": "gift"}
+
+
+async def run_until(
+    worker: Worker, total: int, *, extra: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """Run the worker (and relay) until it produced ``total`` outputs, then stop it."""
+    task = asyncio.create_task(worker.run())
+    for _ in range(400):
+        if worker.stats.conformed + worker.stats.dead_lettered >= total or task.done():
+            break
+        if extra is not None:
+            await extra()
+        await asyncio.sleep(0.025)
+    await worker.stop()
+    await task
+
+
+async def drain(bus: MemoryBus, subject: str) -> list[Any]:
+    sub = await bus.subscribe(subject, durable=None)
+    got: list[Any] = []
+    while batch := await sub.fetch(1000, 0.05):
+        got.extend(batch)
+    await sub.close()
+    return got
+
+
+def test_every_input_ends_in_exactly_one_output(registry: Registry) -> None:
+    """Good, hostile and unreadable messages: conformed + dead letters == inputs, by reason."""
+
+    async def main() -> None:
+        bus = MemoryBus()
+        for i in range(60):
+            await bus.publish(
+                "schemashift.raw.in", orjson.dumps(order(i)), headers=ce_headers(i, "order")
+            )
+        hostile = [b'{"a":1,"a":2}', b'{"x":NaN}', b"[1]", b"\xff", b"{"]
+        for body in hostile:
+            await bus.publish("schemashift.raw.in", body, headers=ce_headers(0, "order"))
+        await bus.publish("schemashift.raw.in", b'{"plain":1}')  # no subject configured
+        worker = Worker(registry, bus, options=FAST)
+        await run_until(worker, 66)
+        events = await drain(bus, "schemashift.events.>")
+        dead = await drain(bus, "schemashift.dlq.>")
+        assert len(events) == 60 and len(dead) == 6
+        reasons = sorted(decode_dead_letter(m.data)["reason"] for m in dead)
+        assert reasons == sorted(
+            [
+                "duplicate_key",
+                "nan_or_infinity",
+                "not_an_object",
+                "invalid_utf8",
+                "malformed_json",
+                "no_subject",
+            ]
+        )
+        unknown = [m for m in dead if m.subject == "schemashift.dlq._unknown"]
+        assert len(unknown) == 1
+        record = decode_dead_letter(dead[0].data)
+        assert record["data"] in hostile and record["subject"] == "shop/order"
+        first = orjson.loads(events[0].data)
+        assert first["schemaVersion"] == 1 and first["order_id"] == 0
+        assert (
+            events[0].headers["ce-dataschema"].endswith("/subjects/shop%2Forder/versions/1/schema")
+        )
+        assert events[0].headers["ce-id"] == "id-0"
+        assert registry.list_versions("shop/order") == [1]
+
+    asyncio.run(main())
+
+
+def test_compatible_drift_registers_exactly_one_new_version(registry: Registry) -> None:
+    """Dropping a field midway gives v2 once; events after it carry schemaVersion 2."""
+
+    async def main() -> None:
+        bus = MemoryBus()
+        worker = Worker(registry, bus, options=FAST)
+        task = asyncio.create_task(worker.run())
+        for i in range(200):
+            payload = order(i)
+            if i >= 100:
+                del payload["note"]
+            await bus.publish(
+                "schemashift.raw.in", orjson.dumps(payload), headers=ce_headers(i, "order")
+            )
+            if i == 99:  # let the first window settle before the drift arrives
+                while worker.stats.conformed < 100:
+                    await asyncio.sleep(0.02)
+        while worker.stats.conformed + worker.stats.dead_lettered < 200:
+            await asyncio.sleep(0.02)
+        await worker.stop()
+        await task
+        assert registry.list_versions("shop/order") == [1, 2]
+        events = [orjson.loads(m.data) for m in await drain(bus, "schemashift.events.>")]
+        assert len(events) == 200
+        assert {e["schemaVersion"] for e in events[:100]} == {1}
+        assert {e["schemaVersion"] for e in events if "note" not in e} == {2}
+
+    asyncio.run(main())
+
+
+def test_incompatible_drift_is_quarantined_into_the_dead_letter_stream(registry: Registry) -> None:
+    """A new field under BACKWARD (open content model) is quarantined: dead letters with the id."""
+
+    async def main() -> None:
+        bus = MemoryBus()
+        for i in range(50):
+            await bus.publish(
+                "schemashift.raw.in", orjson.dumps(order(i)), headers=ce_headers(i, "order")
+            )
+        worker = Worker(registry, bus, options=FAST)
+        await run_until(worker, 50)
+        for i in range(50, 80):
+            bad = {**order(i), "coupon": "SAVE10"}
+            await bus.publish(
+                "schemashift.raw.in", orjson.dumps(bad), headers=ce_headers(i, "order")
+            )
+        await run_until(worker, 80)
+        dead = [decode_dead_letter(m.data) for m in await drain(bus, "schemashift.dlq.>")]
+        assert len(dead) == 30
+        assert {d["reason"] for d in dead} == {"quarantined"}
+        assert {d["quarantine_id"] for d in dead} == {
+            registry.list_quarantine("shop/order")[0].quarantine_id
+        }
+        assert registry.list_versions("shop/order") == [1]
+
+    asyncio.run(main())
+
+
+def test_exhausted_redeliveries_are_dead_lettered(registry: Registry) -> None:
+    """A message delivered more than max_attempts times is dead-lettered, not retried again."""
+
+    async def main() -> None:
+        bus = MemoryBus()
+        options = WorkerOptions(
+            hold_timeout=0.05, fetch_timeout=0.05, max_attempts=2, ack_wait=0.02
+        )
+        await bus.publish(
+            "schemashift.raw.in", orjson.dumps(order(1)), headers=ce_headers(1, "order")
+        )
+        # A previous worker that crashed twice while holding the message:
+        sub = await bus.subscribe(
+            "schemashift.raw.>",
+            durable=options.durable,
+            options=SubscribeOptions(ack_wait=0.02, max_deliver=3),
+        )
+        for _ in range(2):
+            assert len(await sub.fetch(1, 0.5)) == 1
+            await asyncio.sleep(0.03)
+        await sub.close()
+        worker = Worker(registry, bus, options=options)
+        await run_until(worker, 1)
+        [dead] = await drain(bus, "schemashift.dlq.>")
+        record = decode_dead_letter(dead.data)
+        assert record["reason"] == "max_deliver_exceeded" and record["delivery_count"] == 3
+
+    asyncio.run(main())
+
+
+def test_redelivered_input_is_not_duplicated(registry: Registry) -> None:
+    """Outputs carry the input's identity, so reprocessing a message stores no second copy."""
+
+    async def main() -> None:
+        bus = MemoryBus()
+        await bus.publish(
+            "schemashift.raw.in", orjson.dumps(order(1)), headers=ce_headers(1, "order")
+        )
+        sub = await bus.subscribe("schemashift.raw.>", durable="replay")
+        [delivery] = await sub.fetch(1, 0.5)
+        worker = Worker(registry, bus, options=FAST)
+        for _ in range(3):  # the same delivery processed three times (crash before ack)
+            await worker.process([delivery])
+            await asyncio.sleep(0.06)
+            await worker.process([])
+        events = await drain(bus, "schemashift.events.>")
+        assert len(events) == 1
+
+    asyncio.run(main())
+
+
+def test_schema_update_switches_the_transformer(registry: Registry) -> None:
+    """A relayed schema.updated event moves the worker to the new version, never backwards."""
+
+    async def main() -> None:
+        bus = MemoryBus()
+        for i in range(20):
+            await bus.publish(
+                "schemashift.raw.in", orjson.dumps(order(i)), headers=ce_headers(i, "order")
+            )
+        worker = Worker(registry, bus, options=FAST)
+        await run_until(worker, 20)
+        v1 = registry.get_version("shop/order", "latest").schema
+        v2 = {
+            **v1,
+            "properties": {**v1["properties"], "vip": {"type": "boolean", "default": False}},
+        }
+        registry.set_config("shop/order", ConfigPatch(compatibility=Compatibility.NONE))
+        registry.register("shop/order", v2)
+        relay = OutboxRelay(registry, bus)
+        assert await relay.relay_once() == 2
+        updates = await drain(bus, "schemashift.schemas.>")
+        assert [orjson.loads(u.data)["data"]["version"] for u in updates] == [1, 2]
+        worker.apply_update(updates[1].data)
+        worker.apply_update(updates[0].data)  # a late, older update changes nothing
+        state = worker._states["shop/order"]
+        assert state.version == 2
+        await bus.publish(
+            "schemashift.raw.in", orjson.dumps(order(99)), headers=ce_headers(99, "order")
+        )
+        await run_until(worker, 21)
+        events = [orjson.loads(m.data) for m in await drain(bus, "schemashift.events.>")]
+        assert events[-1]["schemaVersion"] == 2 and events[-1]["vip"] is False
+
+    asyncio.run(main())
