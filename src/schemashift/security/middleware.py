@@ -43,7 +43,7 @@ from schemashift.security.responses import (
     send_json,
 )
 
-__all__ = ["AuthMiddleware", "install_auth"]
+__all__ = ["AuthMiddleware", "install_auth", "route_templates"]
 
 # An id that is valid as a 32-bit schema id and far above any a registry hands out.
 _ABSENT_ID = 2_147_418_113
@@ -273,6 +273,17 @@ class AuthMiddleware:
 
     def _resolve(self, scope: Scope) -> _Target:
         return _match(self.routes_app.router.routes, scope, "")
+
+
+def route_templates(app: FastAPI) -> list[tuple[str, frozenset[str]]]:
+    """Every (path template, methods) the app serves, hidden routes included (for tests)."""
+    found: list[tuple[str, frozenset[str]]] = []
+    for route in _candidates(app.router.routes):
+        path = getattr(route, "path", None)
+        methods = getattr(route, "methods", None) or set()
+        if isinstance(path, str):
+            found.append((path, frozenset(str(m) for m in methods)))
+    return found
 
 
 def _candidates(routes: Iterable[BaseRoute]) -> Iterator[Any]:
