@@ -6,6 +6,10 @@ the same assertions pin the same Confluent semantics and invariants on every ada
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
 import threading
 import uuid
 from collections.abc import Iterator
@@ -52,6 +56,41 @@ def fresh_database(server_url: str) -> str:
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+WORKER = textwrap.dedent(
+    """
+    import json, sys
+    from schemashift.registry.service import Registry
+    url, job = sys.argv[1], json.loads(sys.argv[2])
+    registry = Registry.from_url(url)
+    out = []
+    for subject, schema in job:
+        v = registry.register(subject, schema)
+        out.append([v.subject, v.version, v.schema_id])
+    registry.close()
+    print(json.dumps(out))
+    """
+)
+
+
+def run_workers(url: str, jobs: list[list[tuple[str, dict[str, Any]]]]) -> list[list[Any]]:
+    """One registry process per job, started together; every (subject, version, id) they got."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, url, json.dumps(job)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for job in jobs
+    ]
+    results: list[list[Any]] = []
+    for process in processes:
+        out, err = process.communicate(timeout=240)
+        assert process.returncode == 0, err
+        results.extend(json.loads(out))
+    return results
 
 
 def store_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
@@ -313,6 +352,19 @@ def test_concurrent_threads_get_dense_versions(db_url: str, clock: ManualClock) 
     assert registry.list_versions("s") == list(range(1, 61))
     assert [r.version for r in registry.read_outbox(0, 100)] == list(range(1, 61))
     registry.close()
+
+
+@pytest.mark.slow
+def test_concurrent_processes_get_dense_versions(db_url: str, clock: ManualClock) -> None:
+    """Processes sharing the database file/server serialise their registrations."""
+    if db_url == "sqlite://":
+        pytest.skip("an in-memory database is private to its process")
+    setup = Registry.from_url(db_url, clock=clock)
+    setup.set_config(None, ConfigPatch(compatibility=Compatibility.NONE))
+    setup.close()
+    jobs = [[("s", obj(f"p{p}_{i}")) for i in range(30)] for p in range(2)]
+    results = run_workers(db_url, jobs)
+    assert sorted(r[1] for r in results) == list(range(1, 61))
 
 
 # -- sunset ----------------------------------------------------------------------------------------
