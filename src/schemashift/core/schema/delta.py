@@ -77,16 +77,22 @@ class Walker:
     def __init__(self, old: SchemaDocument, new: SchemaDocument) -> None:
         self.old = old
         self.new = new
-        self._seen: set[tuple[str, str, str]] = set()
+        self._active: set[tuple[str, str]] = set()
 
     def walk(self) -> list[Delta]:
         return list(self._compare(self.old.root, self.new.root, ""))
 
     def _compare(self, old: Schema, new: Schema, path: str) -> Iterator[Delta]:
-        key = (old.pointer, new.pointer, path.count("/").__str__())
-        if key in self._seen:
-            return
-        self._seen.add(key)
+        key = (old.pointer, new.pointer)
+        if key in self._active:
+            return  # a recursive $ref met again below itself: already being compared
+        self._active.add(key)
+        try:
+            yield from self._compare_pair(old, new, path)
+        finally:
+            self._active.discard(key)
+
+    def _compare_pair(self, old: Schema, new: Schema, path: str) -> Iterator[Delta]:
         before, after = facets(self.old, old), facets(self.new, new)
         where = new.pointer
         old_types, new_types = set(before), set(after)
