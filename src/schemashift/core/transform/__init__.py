@@ -5,6 +5,8 @@ See docs/transform.md for every coercion, policy and the metadata written.
 
 from __future__ import annotations
 
+from schemashift.core.transform.cache import TransformerCache
+from schemashift.core.transform.cast import cast
 from schemashift.core.transform.options import (
     ALL_COERCIONS,
     NO_COERCIONS,
@@ -15,6 +17,7 @@ from schemashift.core.transform.options import (
 )
 from schemashift.core.transform.result import Conformed, Reason, ReasonCode, Rejected
 from schemashift.core.transform.transformer import Transformer, compile_transformer
+from schemashift.core.transform.wire import dataschema_url, decode_confluent, encode_confluent
 
 __all__ = [
     "ALL_COERCIONS",
@@ -28,5 +31,10 @@ __all__ = [
     "Rejected",
     "TransformOptions",
     "Transformer",
+    "TransformerCache",
+    "cast",
     "compile_transformer",
+    "dataschema_url",
+    "decode_confluent",
+    "encode_confluent",
 ]

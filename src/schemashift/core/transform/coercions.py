@@ -36,12 +36,13 @@ def string_to_integer(text: str) -> int | None:
 def string_to_number(text: str) -> int | float | None:
     if len(text) > _MAX_DIGITS or _NUMBER_TEXT.fullmatch(text) is None:
         return None
-    as_integer = string_to_integer(text)
-    if as_integer is not None:
-        return as_integer
+    if "." not in text and "e" not in text and "E" not in text:
+        return int(text)  # the grammar matched, so this is the integer grammar
     value = float(text)
     if not is_finite(value):
         return None
+    if repr(value) == text:
+        return value  # the common case, decided without decimals
     try:
         # the double must keep every digit of the text, compared as exact decimals
         exact = Decimal(text) == Decimal(repr(value))
@@ -105,7 +106,7 @@ def make_coercer(
         "integer": [],
         "number": [],
     }
-    if "integer" in allowed and Coercion.STRING_TO_INTEGER in enabled:
+    if "integer" in allowed and "number" not in allowed and Coercion.STRING_TO_INTEGER in enabled:
         steps["string"].append(_into("integer", string_to_integer))
     if "number" in allowed and Coercion.STRING_TO_NUMBER in enabled:
         steps["string"].append(_number_from_string)

@@ -1,19 +1,129 @@
-"""Placeholder: typed fast path (filled in below)."""
+"""The steady state in C: typed decode of raw bytes, re-encode, metadata appended.
+
+Two typed decoders are tried in turn: the *strict* one accepts only payloads that are already
+valid (its walker at most fills defaults), the *lenient* one also accepts values that an
+enabled coercion may fix, and its walker sends exactly those through the Python nodes. When
+both refuse, ``transform`` returns ``None`` and the caller takes the Python path, which gives
+the same bytes or a rejection with reasons.
+
+What keeps the typed paths as strict as ``schemashift.core.jsonparse``:
+
+* duplicate keys: a decoded struct keeps one value per key, so a duplicate makes the output
+  shorter by at least the duplicate's colon. Every key has exactly one colon token, and
+  string contents are copied, so without duplicates the output has exactly the input's
+  colons plus those the walker added. Counting one byte is a C ``memchr`` loop. The one way
+  an extra colon can appear, a ``\\u003a`` escape, is looked for only when the input has a
+  backslash at all.
+* limits: the byte size; the key count (at most the colon count); the nesting depth, which
+  the types bound unless they hold ``Any``, in which case the number of ``{`` and ``[``
+  bounds it, and a payload over the bound takes the Python path.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
+import msgspec
+
+from schemashift.core.transform.fasttypes import (
+    FastType,
+    FastTypeBuilder,
+    Refused,
+    Unsupported,
+)
 from schemashift.core.transform.options import TransformOptions
+
+_REFUSALS: Final = (msgspec.ValidationError, msgspec.DecodeError, RecursionError, Refused)
+
+
+class _Decoder:
+    __slots__ = ("bounded", "decode", "walker")
+
+    def __init__(self, built: FastType) -> None:
+        self.decode: Callable[[bytes], Any] = msgspec.json.Decoder(built.annotation).decode
+        self.walker = built.walker
+        self.bounded = not built.open_ended
 
 
 class FastPath:
+    """Typed decoders built from the schema; ``None`` from ``transform`` means "slow path"."""
+
+    def __init__(
+        self,
+        decoders: list[_Decoder],
+        options: TransformOptions,
+        metadata: tuple[tuple[str, Any], ...],
+    ) -> None:
+        self._decoders = decoders
+        self._encode = msgspec.json.encode
+        limits = options.limits
+        self._max_bytes = limits.max_bytes
+        self._max_keys = limits.max_keys
+        self._max_depth = limits.max_depth
+        self._check_duplicates = limits.reject_duplicate_keys
+        meta = msgspec.json.encode(dict(metadata)) if metadata else b""
+        self._meta_alone = meta
+        self._meta_tail = b"," + meta[1:] if metadata else b""
+
+    @property
+    def lenient(self) -> bool:
+        return len(self._decoders) > 1
+
     def transform(self, raw: bytes) -> bytes | None:
+        max_bytes = self._max_bytes
+        if max_bytes is not None and len(raw) > max_bytes:
+            return None
+        for decoder in self._decoders:
+            try:
+                value = decoder.decode(raw)
+                added = decoder.walker(value) if decoder.walker is not None else 0
+            except _REFUSALS:
+                continue
+            return self._finish(raw, value, added, decoder.bounded)
         return None
+
+    def _finish(self, raw: bytes, value: Any, added: int, bounded: bool) -> bytes | None:
+        body = self._encode(value)
+        colons = raw.count(b":")
+        if self._max_keys is not None and colons > self._max_keys:
+            return None  # perhaps too many keys: the Python path counts them exactly
+        if self._check_duplicates and (
+            colons + added != body.count(b":")
+            or (b"\\" in raw and (b"\\u003a" in raw or b"\\u003A" in raw))
+        ):
+            return None
+        if (
+            not bounded
+            and self._max_depth is not None
+            and raw.count(b"{") + raw.count(b"[") > self._max_depth
+        ):
+            return None
+        if not self._meta_tail:
+            return body
+        if len(body) == 2:  # b"{}"
+            return self._meta_alone
+        return body[:-1] + self._meta_tail
 
 
 def build_fast_path(
     schema: Mapping[str, Any], options: TransformOptions, metadata: tuple[tuple[str, Any], ...]
 ) -> FastPath | None:
-    return None
+    """The typed fast path for ``schema``, or ``None`` when it uses what msgspec cannot check."""
+    ignored = frozenset(name for name, _ in metadata)
+    decoders: list[_Decoder] = []
+    for lenient in (False, True):
+        builder = FastTypeBuilder(dict(schema), options, ignored, lenient)
+        try:
+            built = builder.build_root()
+        except Unsupported:
+            if lenient:
+                break
+            return None
+        if lenient and not builder.widened:
+            break  # nothing was widened: it would refuse exactly what the strict one refuses
+        max_depth = options.limits.max_depth
+        if max_depth is not None and built.depth > max_depth:
+            return None
+        decoders.append(_Decoder(built))
+    return FastPath(decoders, options, metadata)
