@@ -122,7 +122,7 @@ def _object_schema(stats: ObjectStats, options: ProfileOptions, name: str | None
     required = required_keys(stats, options)
     union = tagged_union(stats, required, options)
     if union is not None:
-        return _tagged_schema(union, properties, options)
+        return _tagged_schema(union, properties, required, options)
     schema = {"type": "object", "properties": properties}
     if required:
         schema["required"] = required
@@ -134,19 +134,21 @@ def _object_schema(stats: ObjectStats, options: ProfileOptions, name: str | None
 
 
 def _tagged_schema(
-    union: TaggedUnion, properties: dict[str, Schema], options: ProfileOptions
+    union: TaggedUnion,
+    properties: dict[str, Schema],
+    required: list[str],
+    options: ProfileOptions,
 ) -> Schema:
+    # Branches carry only what they add to the flat record: the discriminator's value and
+    # the keys that value makes required; property schemas stay in one place.
     branches: list[Schema] = []
     for branch in union.branches:
-        props = {key: properties[key] for key in sorted(branch.keys)}
-        props[union.tag] = {"type": "string", "const": branch.value}
-        schema: Schema = {
-            "type": "object",
-            "properties": props,
-            "required": sorted(branch.required),
-        }
+        schema: Schema = {"properties": {union.tag: {"const": branch.value}}}
+        extra = sorted(branch.required - set(required))
+        if extra:
+            schema["required"] = extra
         dependent = dependent_required(branch.keysets, set(branch.required), options)
         if dependent:
             schema["dependentRequired"] = dependent
         branches.append(schema)
-    return {"type": "object", "oneOf": branches}
+    return {"type": "object", "properties": properties, "required": required, "oneOf": branches}

@@ -124,8 +124,8 @@ class Node:
 
     __slots__ = (
         "arr",
-        "booleans",
         "bbuf",
+        "booleans",
         "distinct",
         "fbuf",
         "floats",
@@ -251,7 +251,7 @@ class Node:
         self.num_max = canonical_number(self.num_max)
         if self.distinct is None:
             return
-        if -_SAFE_HASH < lo and hi < _SAFE_HASH:
+        if lo > -_SAFE_HASH and hi < _SAFE_HASH:
             self.distinct = add_values(self.distinct, values, limit)
         else:
             self.distinct = add_values_linear(self.distinct, values, limit)

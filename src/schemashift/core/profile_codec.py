@@ -33,11 +33,7 @@ def _sort_key(value: Any) -> tuple[bool, Any]:
 def node_to_dict(node: Node) -> dict[str, Any]:
     data: dict[str, Any] = {name: getattr(node, name) for name in _SCALARS}
     data["formats"] = list(node.formats)
-    data["distinct"] = (
-        None
-        if node.distinct is None
-        else sorted(node.distinct, key=_sort_key)
-    )
+    data["distinct"] = None if node.distinct is None else sorted(node.distinct, key=_sort_key)
     data["object"] = None if node.obj is None else _object_to_dict(node.obj)
     data["array"] = None if node.arr is None else _array_to_dict(node.arr)
     return data

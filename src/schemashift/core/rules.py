@@ -7,6 +7,7 @@ order of payloads or on how the stream was split.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from schemashift.core.keypatterns import ALL_CLASSES, is_id_like, keys_mask
@@ -15,6 +16,8 @@ from schemashift.core.node_merge import fold_children
 from schemashift.core.profile_options import ProfileOptions
 
 Keysets = dict[frozenset[str], KeysetStat]
+
+_TOKEN = re.compile(r"[^\s]*[A-Za-z][^\s]*")
 
 
 def value_kinds(node: Node) -> set[str]:
@@ -41,7 +44,11 @@ def format_of(node: Node, options: ProfileOptions) -> str | None:
 
 
 def enum_of(node: Node, options: ProfileOptions) -> list[str] | None:
-    """Many observations of few distinct short strings that carry no format."""
+    """Many observations of few distinct short tokens that carry no format.
+
+    Tokens have no whitespace and at least one letter, which keeps numeric ids, free text
+    and timestamps (they carry a format) out of enums.
+    """
     if node.distinct is None or node.strings < options.enum_min_count or node.formats:
         return None
     if node.str_max is None or node.str_max > options.enum_max_length:
@@ -50,6 +57,8 @@ def enum_of(node: Node, options: ProfileOptions) -> list[str] | None:
     if len(values) > options.enum_max_values:
         return None
     if len(values) > options.enum_max_ratio * node.strings:
+        return None
+    if not all(_TOKEN.fullmatch(v) for v in values):
         return None
     return values
 
@@ -156,8 +165,8 @@ def tagged_union(
 
     A candidate (a key named in ``tag_names``) must be a string in every object, with 2 to
     ``tag_max_branches`` values over at least ``tag_min_count`` objects. Its gain is the
-    average, weighted by branch size, of keys a branch no longer allows plus keys it newly
-    requires compared with the flat schema; the union is used when gain >= ``tag_min_gain``.
+    average, weighted by branch size, of the keys a branch requires beyond the flat
+    ``required``; the union is used when gain >= ``tag_min_gain``.
     """
     keysets = stats.keysets
     if keysets is None or stats.count < options.tag_min_count:

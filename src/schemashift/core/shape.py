@@ -103,7 +103,7 @@ class ShapeCompiler:
             if len(self._factories) >= self._limit:
                 return None
             namespace: dict[str, Any] = {}
-            exec(compile(_source(sig), f"<shape {sig}>", "exec"), namespace)  # noqa: S102 - source built from kind letters only
+            exec(compile(_source(sig), f"<shape {sig}>", "exec"), namespace)
             factory = namespace["factory"]
             self._factories[sig] = factory
         return factory(children, self._add_object, self._add_array, self._add_value)

@@ -3,7 +3,8 @@
 Four event types of an online shop (``shop/order.created``, ``web/page.clicked``,
 ``identity/user.signed_up``, ``billing/payment.succeeded``), 0.2–5 KB each, with optional
 fields, nested arrays, ISO timestamps, UUIDs, e-mails, URIs, a small status vocabulary and
-a free-form ``properties`` map whose keys vary from event to event.
+a free-form ``properties`` map whose keys vary from event to event, and a payment method
+whose fields depend on its ``type`` (a tagged union).
 
 Drift happens by *position* in the stream (a fraction of ``count``), so whoever consumes
 the stream sees, in order (defaults of :class:`DriftSchedule`):
@@ -41,6 +42,7 @@ _PAGES = ("/", "/search", "/cart", "/checkout", "/p/{sku}", "/c/{category}", "/a
 _CATEGORIES = ("shoes", "shirts", "outdoor", "kitchen", "toys", "books", "garden")
 _BROWSERS = ("firefox", "chrome", "safari", "edge")
 _WORDS = ("red", "blue", "wool", "cotton", "classic", "pro", "mini", "max", "eco", "retro")
+_SYLLABLES = ("an", "be", "ka", "lo", "mi", "ra", "so", "ti", "vu", "el", "jo", "na", "de", "ri")
 _PROPERTY_KEYS = ("utm_source", "utm_medium", "utm_campaign", "referrer", "ab_bucket", "locale")
 
 
@@ -123,6 +125,29 @@ def _email(rng: random.Random) -> str:
     return f"{name}@{rng.choice(('example.com', 'mail.example.org', 'shop.test'))}"
 
 
+def _person_name(rng: random.Random) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.randrange(2, 4))).title()
+
+
+def _payment_method(rng: random.Random) -> dict[str, Any]:
+    kind = rng.choice(("card", "card", "sepa_debit", "paypal"))
+    if kind == "card":
+        return {
+            "type": "card",
+            "brand": rng.choice(("visa", "mastercard", "amex")),
+            "last4": f"{rng.randrange(10000):04d}",
+            "exp_month": rng.randrange(1, 13),
+            "exp_year": rng.randrange(2026, 2032),
+        }
+    if kind == "sepa_debit":
+        return {
+            "type": "sepa_debit",
+            "iban_last4": f"{rng.randrange(10000):04d}",
+            "mandate_id": f"md_{rng.getrandbits(40):010x}",
+        }
+    return {"type": "paypal", "payer_email": _email(rng)}
+
+
 def _properties(rng: random.Random) -> dict[str, str]:
     keys = rng.sample(_PROPERTY_KEYS, rng.randrange(0, 4))
     # Free-form keys that rarely repeat: experiment flags, campaign ids.
@@ -157,7 +182,10 @@ def _order(rng: random.Random, when: datetime, phase: _Phase) -> dict[str, Any]:
             "tags": rng.sample(_WORDS, rng.randrange(0, 4)),
         }
         if rng.random() < 0.2:
-            item["discount"] = {"code": f"SAVE{rng.randrange(5, 50)}", "percent": rng.randrange(5, 50)}
+            item["discount"] = {
+                "code": f"SAVE{rng.randrange(5, 50)}",
+                "percent": rng.randrange(5, 50),
+            }
         items.append(item)
     order: dict[str, Any] = {
         "order_id": _uuid(rng),
@@ -202,7 +230,10 @@ def _click(rng: random.Random, when: datetime, phase: _Phase) -> dict[str, Any]:
     if rng.random() < 0.4:
         click["referrer"] = rng.choice(("https://www.google.com/", "https://news.example.org/a"))
     if phase.new_field and rng.random() < 0.5:
-        click["viewport"] = {"width": rng.choice((390, 768, 1440)), "height": rng.choice((844, 1024, 900))}
+        click["viewport"] = {
+            "width": rng.choice((390, 768, 1440)),
+            "height": rng.choice((844, 1024, 900)),
+        }
     return click
 
 
@@ -210,7 +241,7 @@ def _signup(rng: random.Random, when: datetime, phase: _Phase) -> dict[str, Any]
     user: dict[str, Any] = {
         "user_id": rng.randrange(1, 10**6),
         "email": _email(rng),
-        "name": {"first": rng.choice(_WORDS).title(), "last": rng.choice(_WORDS).title()},
+        "name": {"first": _person_name(rng), "last": _person_name(rng)},
         "signed_up_at": _stamp(when),
         "country": rng.choice(_COUNTRIES),
         "marketing_opt_in": rng.random() < 0.4,
@@ -218,9 +249,14 @@ def _signup(rng: random.Random, when: datetime, phase: _Phase) -> dict[str, Any]
         "properties": _properties(rng),
     }
     if rng.random() < 0.5:
-        user["birth_date"] = f"{rng.randrange(1950, 2006)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        user["birth_date"] = (
+            f"{rng.randrange(1950, 2006)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        )
     if rng.random() < 0.3:
-        user["referral"] = {"code": f"REF{rng.randrange(10**6)}", "referrer_id": rng.randrange(1, 10**6)}
+        user["referral"] = {
+            "code": f"REF{rng.randrange(10**6)}",
+            "referrer_id": rng.randrange(1, 10**6),
+        }
     if phase.broken:
         del user["email"]
     return user
@@ -233,10 +269,7 @@ def _payment(rng: random.Random, when: datetime, phase: _Phase) -> dict[str, Any
         "order_id": _uuid(rng),
         "amount": f"{cents / 100:.2f}" if phase.broken else cents,
         "currency": rng.choice(_CURRENCIES),
-        "method": {
-            "type": rng.choice(("card", "sepa_debit", "paypal")),
-            "last4": f"{rng.randrange(10000):04d}",
-        },
+        "method": _payment_method(rng),
         "captured": True,
         "captured_at": _stamp(when),
         "risk": {"score": rng.randrange(0, 100), "level": rng.choice(("normal", "elevated"))},
