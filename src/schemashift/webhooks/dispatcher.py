@@ -56,6 +56,7 @@ class DispatcherOptions:
     poll_interval: float = 1.0  # how often the outbox and the subscriptions are re-read
     batch_size: int = 500  # outbox records per fan-out transaction
     concurrency: int = 4  # subjects of one subscription sent at the same time
+    run_length: int = 50  # queued deliveries read per subject at once
     source: str = DEFAULT_SOURCE  # the CloudEvents "source"
     lease_ttl: float = 30.0
 
@@ -236,30 +237,47 @@ class WebhookDispatcher:
         while True:
             signal.clear()  # before reading, so a wake-up during the read is not lost
             try:
-                heads = await asyncio.to_thread(self.store.queue_heads, subscription_id)
+                queued = await asyncio.to_thread(
+                    self.store.queue_heads, subscription_id, self.options.run_length
+                )
+                runs: dict[str, list[Delivery]] = {}
+                for delivery in queued:
+                    runs.setdefault(delivery.subject, []).append(delivery)
                 now = self.clock()
-                due = [d for d in heads if d.next_attempt_at <= now]
+                due = [run for run in runs.values() if run[0].next_attempt_at <= now]
                 if due:
-                    await asyncio.gather(*(self._attempt(subscription_id, d, limit) for d in due))
+                    await asyncio.gather(
+                        *(self._send_run(subscription_id, run, limit) for run in due)
+                    )
                     continue
-                wait = min((d.next_attempt_at - now for d in heads), default=None)
+                wait = min((run[0].next_attempt_at - now for run in runs.values()), default=None)
             except Exception:  # keep the subscription alive through database hiccups
                 log.exception("webhook worker for subscription %d failed", subscription_id)
                 wait = self.options.poll_interval
             await self._pause(signal, wait)
 
-    async def _attempt(
-        self, subscription_id: int, delivery: Delivery, limit: asyncio.Semaphore
+    async def _send_run(
+        self, subscription_id: int, run: list[Delivery], limit: asyncio.Semaphore
     ) -> None:
+        """Send one subject's queued deliveries in order, stopping at the first that must
+        wait (a retry is scheduled) — nothing behind it may overtake it."""
+        async with limit:
+            for delivery in run:
+                if self._stopping or delivery.next_attempt_at > self.clock():
+                    return
+                updated = await self._attempt(subscription_id, delivery)
+                if updated is None or updated.status is DeliveryStatus.PENDING:
+                    return
+
+    async def _attempt(self, subscription_id: int, delivery: Delivery) -> Delivery | None:
         subscription = self._subscriptions.get(subscription_id)
         if subscription is None or self._sender is None:
-            return
-        async with limit:
-            result = await self._sender.send(subscription, delivery)
+            return None
+        result = await self._sender.send(subscription, delivery)
         recording = asyncio.ensure_future(self._record(delivery, result))
         self._recording.add(recording)
         recording.add_done_callback(self._recording.discard)
-        await asyncio.shield(recording)
+        return await asyncio.shield(recording)
 
     async def _record(self, delivery: Delivery, result: AttemptResult) -> Delivery:
         now = self.clock()

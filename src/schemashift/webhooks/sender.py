@@ -55,6 +55,15 @@ def _host_header(target: TargetUrl) -> str:
     return host if target.port == default else f"{host}:{target.port}"
 
 
+def _names_an_address(url: str) -> bool:
+    try:
+        host = urlsplit(url).hostname
+        ipaddress.ip_address(host or "")
+    except ValueError:
+        return False
+    return True
+
+
 def _short(text: str) -> str:
     return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
 
@@ -79,9 +88,12 @@ class Sender:
 
     async def send(self, subscription: Subscription, delivery: Delivery) -> AttemptResult:
         try:
-            target = await asyncio.to_thread(
-                validate_target_url, subscription.url, self.url_policy, self.resolver
-            )
+            if _names_an_address(subscription.url):  # nothing to resolve: no thread needed
+                target = validate_target_url(subscription.url, self.url_policy, self.resolver)
+            else:
+                target = await asyncio.to_thread(
+                    validate_target_url, subscription.url, self.url_policy, self.resolver
+                )
         except ResolutionError as exc:
             return AttemptResult(Outcome.RETRY, error=_short(exc.message))
         except TargetUrlError as exc:

@@ -6,12 +6,23 @@ the registry's database (SQLite or PostgreSQL) in its own ``webhook_`` tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, create_engine, delete, func, insert, select, update
+from sqlalchemy import (
+    Engine,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -29,6 +40,8 @@ from schemashift.webhooks.model import (
 __all__ = ["FANOUT_CURSOR", "NewDelivery", "WebhookStore", "engine_from_url"]
 
 FANOUT_CURSOR = "fanout"
+BUSY_TIMEOUT_MS = 30_000
+BEGIN_KEY = "schemashift_webhooks_begin"
 
 
 def engine_from_url(url: str) -> Engine:
@@ -37,14 +50,41 @@ def engine_from_url(url: str) -> Engine:
         # Plain postgresql:// would pick psycopg2; schemashift ships psycopg 3.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return create_engine(url, pool_pre_ping=True)
-    if url.startswith("sqlite"):
-        if url in ("sqlite://", "sqlite:///:memory:"):
-            return create_engine(
-                url, connect_args={"check_same_thread": False}, poolclass=StaticPool
-            )
-        # Wait for the registry's writers instead of failing with "database is locked".
-        return create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-    return create_engine(url)
+    if not url.startswith("sqlite"):
+        return create_engine(url)
+    memory = url in ("sqlite://", "sqlite:///:memory:")
+    connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    if memory:
+        engine = create_engine("sqlite://", connect_args=connect_args, poolclass=StaticPool)
+    else:
+        engine = create_engine(url, connect_args=connect_args)
+    _tune_sqlite(engine, wal=not memory)
+    return engine
+
+
+def _tune_sqlite(engine: Engine, *, wal: bool) -> None:
+    """The registry's SQLite settings, so both share one file smoothly.
+
+    Write transactions start with BEGIN IMMEDIATE: a deferred transaction that reads first
+    and writes later can fail at once with "database is locked" when the registry wrote in
+    between, whereas IMMEDIATE waits its turn (busy_timeout). WAL keeps readers unblocked;
+    synchronous=NORMAL in WAL mode loses nothing on a process crash.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        del record
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(conn.info.pop(BEGIN_KEY, "BEGIN"))
 
 
 @dataclass(frozen=True)
@@ -110,6 +150,15 @@ class WebhookStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite, a plain one elsewhere)."""
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "sqlite":
+                conn.info[BEGIN_KEY] = "BEGIN IMMEDIATE"
+            with conn.begin():
+                yield conn
+
     # -- subscriptions ----------------------------------------------------------------------
 
     def add_subscription(
@@ -126,7 +175,7 @@ class WebhookStore:
         kind_names = sorted(k.value for k in kinds)
         # Validate before writing: Subscription's constructor checks every field.
         Subscription(0, url, tuple(subjects), frozenset(EventKind(k) for k in kind_names), secret)
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             result = conn.execute(
                 insert(t.subscriptions).values(
                     url=url,
@@ -171,7 +220,7 @@ class WebhookStore:
                 values[key] = value
             else:
                 raise TypeError(f"unknown subscription field {key!r}")
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             self._get_subscription(conn, subscription_id)  # 404 before any write
             if values:
                 conn.execute(
@@ -183,7 +232,7 @@ class WebhookStore:
 
     def delete_subscription(self, subscription_id: int) -> None:
         """Delete a subscription with its deliveries and their attempts."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             self._get_subscription(conn, subscription_id)
             owned = select(t.deliveries.c.id).where(
                 t.deliveries.c.subscription_id == subscription_id
@@ -210,7 +259,7 @@ class WebhookStore:
         it first, nothing is written and ``False`` is returned (the caller re-reads).
         """
         try:
-            with self.engine.begin() as conn:
+            with self._write() as conn:
                 if after_seq == 0 and not self._cursor_exists(conn):
                     conn.execute(insert(t.cursors).values(name=FANOUT_CURSOR, seq=new_seq))
                 else:
@@ -253,20 +302,23 @@ class WebhookStore:
 
     # -- delivery queue ---------------------------------------------------------------------
 
-    def queue_heads(self, subscription_id: int) -> list[Delivery]:
-        """The oldest pending delivery of each subject: the only ones that may be sent now."""
+    def queue_heads(self, subscription_id: int, per_subject: int = 1) -> list[Delivery]:
+        """The oldest ``per_subject`` pending deliveries of each subject, in ``seq`` order.
+
+        Only a subject's first pending delivery may be sent now; the ones behind it are
+        returned so a worker can go on without another query once it is delivered.
+        """
         d = t.deliveries
-        pending = and_(d.c.subscription_id == subscription_id, d.c.status == "pending")
-        heads = (
-            select(d.c.subject, func.min(d.c.seq).label("seq"))
-            .where(pending)
-            .group_by(d.c.subject)
+        rank = func.row_number().over(partition_by=d.c.subject, order_by=d.c.seq).label("rank")
+        ranked = (
+            select(d.c.id, rank)
+            .where(and_(d.c.subscription_id == subscription_id, d.c.status == "pending"))
             .subquery()
         )
         query = (
             select(d)
-            .join(heads, and_(d.c.subject == heads.c.subject, d.c.seq == heads.c.seq))
-            .where(pending)
+            .join(ranked, d.c.id == ranked.c.id)
+            .where(ranked.c.rank <= per_subject)
             .order_by(d.c.seq)
         )
         with self.engine.connect() as conn:
@@ -284,7 +336,7 @@ class WebhookStore:
         error: str | None,
     ) -> Delivery:
         """Log one attempt and move the delivery on, in one transaction."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             number = conn.execute(
                 select(func.count()).where(t.attempts.c.delivery_id == delivery.id)
             ).scalar_one()
@@ -361,7 +413,7 @@ class WebhookStore:
 
     def resend(self, delivery_id: int, *, now: float) -> Delivery:
         """Queue a dead (or delivered) delivery again, with a fresh attempt budget."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             self._get_delivery(conn, delivery_id)
             conn.execute(
                 update(t.deliveries)
@@ -376,7 +428,7 @@ class WebhookStore:
         condition = d.c.status == "dead"
         if subscription_id is not None:
             condition = and_(condition, d.c.subscription_id == subscription_id)
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             result = conn.execute(
                 update(d)
                 .where(condition)
@@ -397,7 +449,7 @@ class WebhookStore:
     def try_lease(self, name: str, holder: str, *, now: float, ttl: float) -> bool:
         """Take or renew the named lease for ``ttl`` seconds; ``False`` while another holds it."""
         try:
-            with self.engine.begin() as conn:
+            with self._write() as conn:
                 taken = conn.execute(
                     update(t.leases)
                     .where(
@@ -421,7 +473,7 @@ class WebhookStore:
             return False
 
     def release_lease(self, name: str, holder: str) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(
                 delete(t.leases).where(and_(t.leases.c.name == name, t.leases.c.holder == holder))
             )

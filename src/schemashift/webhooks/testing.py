@@ -117,6 +117,10 @@ class LoopbackReceiver:
             await self._connection(reader, writer)
         except (ConnectionError, ssl.SSLError, h11.ProtocolError):
             pass  # the client went away, refused our certificate or spoke nonsense
+        except asyncio.CancelledError:
+            # close() cancels open connections; end normally, because asyncio's stream
+            # protocol asks a finished handler for its exception and logs a cancelled one.
+            pass
         finally:
             self._handlers.discard(task)
             writer.close()
