@@ -254,8 +254,20 @@ def test_query_parameter_subjects_are_checked_and_hidden(client: TestClient) -> 
     assert both.status_code == 404
 
 
-def test_unknown_paths_need_credentials_and_fail_closed(client: TestClient) -> None:
-    """A path no route serves: 401 anonymous, 403 below global read, the app's 404 above."""
+def test_unknown_paths_need_credentials_then_get_the_apps_404(client: TestClient) -> None:
+    """A path no route serves: 401 anonymous, then the app's own 404 (nothing to leak)."""
     assert client.get("/nothing-here").status_code == 401
-    assert client.get("/nothing-here", headers=READER).status_code == 403
-    assert client.get("/nothing-here", headers=ADMIN).status_code == 404
+    assert client.get("/nothing-here", headers=READER).status_code == 404
+
+
+def test_install_refuses_an_app_with_routes_it_cannot_read() -> None:
+    """A route without a readable path template would be unauthorisable: refused at install."""
+    from starlette.routing import BaseRoute
+
+    class Opaque(BaseRoute):
+        pass
+
+    app = stand_in_app()
+    app.router.routes.append(Opaque())
+    with pytest.raises(TypeError, match="cannot read the path"):
+        install_auth(app, parse_auth_config(auth_document()))

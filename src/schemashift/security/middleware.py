@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from schemashift.security.authenticate import Authenticator
 from schemashift.security.config import AuthConfig, Principal, Right
-from schemashift.security.policy import READ_GLOBAL, Access, AccessKind, access_for
+from schemashift.security.policy import AUTHENTICATED, READ_GLOBAL, Access, AccessKind, access_for
 from schemashift.security.responses import (
     capture,
     empty_receive,
@@ -51,6 +51,9 @@ _ABSENT_ID = 2_147_418_113
 
 def install_auth(app: FastAPI, config: AuthConfig) -> None:
     """Require authentication and rights on every route of ``app`` (call before serving)."""
+    for route in _candidates(app.router.routes):
+        if not isinstance(getattr(route, "path", None), str):
+            raise TypeError(f"install_auth cannot read the path of route {route!r}")
     app.add_middleware(AuthMiddleware, routes_app=app, config=config)
 
 
@@ -61,6 +64,7 @@ class _Target:
     template: str | None
     path_format: str | None
     params: dict[str, Any]
+    unknown: bool = False  # matched a route whose template cannot be read
 
 
 class AuthMiddleware:
@@ -82,13 +86,12 @@ class AuthMiddleware:
             return
         method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
         target = self._resolve(scope)
-        # No route found: the app will answer 404, but in case this module failed to see a
-        # route the app does serve, only a global reader gets through (fail closed).
-        access = (
-            access_for(method, target.template, public_metrics=self.config.public_metrics)
-            if target.template is not None
-            else READ_GLOBAL
-        )
+        if target.unknown:
+            access = READ_GLOBAL  # a route kind we cannot see into: fail closed
+        elif target.template is None:
+            access = AUTHENTICATED  # no route at all: the app answers 404, nothing to leak
+        else:
+            access = access_for(method, target.template, public_metrics=self.config.public_metrics)
         if access.kind is AccessKind.PUBLIC:
             await self.app(scope, receive, send)
             return
@@ -315,7 +318,7 @@ def _match(routes: Iterable[BaseRoute], scope: Scope, prefix: str) -> _Target:
         path = getattr(route, "path", None)
         if not isinstance(path, str):
             # A route kind this module does not know: refuse to guess its subject.
-            return _Target(None, None, {})
+            return _Target(None, None, {}, unknown=True)
         template = prefix + path
         params = dict(child.get("path_params", {}))
         if isinstance(route, Mount):
