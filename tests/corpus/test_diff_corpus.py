@@ -1,0 +1,90 @@
+"""Diffs of real consecutive payload versions (shared/corpus): the changed paths are exactly
+the paths whose observed shape changed, and map-keyed objects cause no false drift."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from schemashift.core.diff import diff
+from schemashift.core.infer import infer
+from tests.support.environment import shared_dir
+
+pytestmark = pytest.mark.corpus
+
+STRUCTURAL = {"property_added", "property_removed", "type_changed", "type_widened", "type_narrowed"}
+
+
+def versions(folder: str, name: str) -> list[tuple[str, dict[str, Any]]]:
+    root = shared_dir() / "corpus"
+    payloads = (root / folder / f"{name}.jsonl").read_text().splitlines()
+    provenance = (root / "provenance" / folder / f"{name}.jsonl").read_text().splitlines()
+    return [
+        (json.dumps(json.loads(p)["slot"]), json.loads(line))
+        for p, line in zip(provenance, payloads, strict=True)
+    ]
+
+
+def shape(value: Any, path: str = "") -> dict[str, str]:
+    """Oracle: each path → JSON type of the value there (objects recursed, arrays as '*')."""
+    kind = "null" if value is None else type(value).__name__
+    out = {path: kind}
+    if isinstance(value, dict):
+        for key, child in value.items():
+            out |= shape(child, f"{path}/{key.replace('~', '~0').replace('/', '~1')}")
+    return out
+
+
+def top_most(paths: set[str]) -> set[str]:
+    return {p for p in paths if not any(p.startswith(q + "/") for q in paths if q != p)}
+
+
+def oracle(old: dict[str, Any], new: dict[str, Any]) -> set[str]:
+    a, b = shape(old), shape(new)
+    changed = {p for p in a.keys() ^ b.keys()} | {
+        p
+        for p in a.keys() & b.keys()
+        if a[p] != b[p] and "null" not in (a[p], b[p]) and {a[p], b[p]} != {"int", "float"}
+    }
+    return top_most(changed)
+
+
+@pytest.mark.parametrize(
+    ("folder", "name"),
+    [("github", "ping"), ("github", "star"), ("github", "fork"), ("stripe", "payout")],
+)
+def test_consecutive_versions_list_exactly_the_changed_paths(folder: str, name: str) -> None:
+    """For each example slot, each version against the next: the structural changes diff
+    reports are exactly the top-most paths whose shape differs (arrays' insides excluded)."""
+    by_slot: dict[str, list[dict[str, Any]]] = {}
+    for slot, payload in versions(folder, name):
+        by_slot.setdefault(slot, []).append(payload)
+    compared = 0
+    for payloads in by_slot.values():
+        for old, new in zip(payloads, payloads[1:], strict=False):
+            report = diff(infer([old]), infer([new]))
+            reported = {
+                c.path for c in report.changes if c.code in STRUCTURAL and "*" not in c.path
+            }
+            # keys of id-keyed maps (Stripe metadata) are not fields: the oracle skips them
+            expected = {p for p in oracle(old, new) if "*" not in p and "/metadata/" not in p}
+            assert reported == expected, reported ^ expected
+            compared += 1
+    assert compared > 0
+
+
+def test_map_keyed_objects_cause_no_false_drift() -> None:
+    """Stripe metadata maps with different keys per payload: no change below /metadata."""
+    payloads = [p for _, p in versions("stripe", "charge")]
+    first = [
+        dict(p, metadata={f"k{i}": "v" for i in range(j, j + 6)})
+        for j, p in enumerate(payloads[:8])
+    ]
+    second = [
+        dict(p, metadata={f"other{i}": "v" for i in range(j, j + 6)})
+        for j, p in enumerate(payloads[:8])
+    ]
+    report = diff(infer(first), infer(second))
+    assert [c.path for c in report.changes if c.path.startswith("/metadata")] == []
