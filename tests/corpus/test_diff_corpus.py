@@ -4,6 +4,7 @@ the paths whose observed shape changed, and map-keyed objects cause no false dri
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -63,7 +64,7 @@ def test_consecutive_versions_list_exactly_the_changed_paths(folder: str, name: 
         by_slot.setdefault(slot, []).append(payload)
     compared = 0
     for payloads in by_slot.values():
-        for old, new in zip(payloads, payloads[1:], strict=False):
+        for old, new in pairwise(payloads):
             report = diff(infer([old]), infer([new]))
             reported = {
                 c.path for c in report.changes if c.code in STRUCTURAL and "*" not in c.path
