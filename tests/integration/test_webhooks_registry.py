@@ -112,6 +112,6 @@ def test_a_hundred_registered_versions_arrive_in_order_across_a_restart(db_url: 
     for event in events:
         version = stored[event["data"]["version"]]
         assert event["data"]["schema"] == version.schema
-        assert event["data"]["schemaId"] == version.schema_id
+        assert event["data"]["schema_id"] == version.schema_id
     assert [c["code"] for c in events[1]["data"]["changes"]] == ["property_added"]
     assert len({e["id"] for e in events}) == 100

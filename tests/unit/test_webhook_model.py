@@ -89,17 +89,49 @@ def record(seq: int = 7) -> MemoryOutboxRecord:
 
 
 def test_cloudevent_is_structured_cloudevents_1_0() -> None:
-    event = cloudevent(record(), 4, source="https://registry.example/")
+    event = cloudevent(record(), 4, source="shop-registry", registry_url="http://r.example/")
     assert event["specversion"] == "1.0"
     assert event["id"] == "7-4" == event_id(7, 4)
     assert event["type"] == "io.schemashift.schema.updated"
-    assert event["source"] == "https://registry.example/"
+    assert event["source"] == "shop-registry"
     assert event["subject"] == "orders/created"
     assert event["time"] == "2026-05-01T12:00:00Z"
     assert event["sequence"] == "7"
-    assert event["data"]["schema"] == {"type": "object"}  # canonical text decoded
-    assert event["data"]["changes"] == [{"path": "/a", "code": "field_added"}]
-    assert (event["data"]["version"], event["data"]["schemaId"]) == (3, 11)
+    assert event["dataschema"] == "http://r.example/subjects/orders%2Fcreated/versions/3/schema"
+    assert event["data"] == {
+        "seq": 7,
+        "kind": "schema.updated",
+        "subject": "orders/created",
+        "version": 3,
+        "schema_id": 11,
+        "schema": {"type": "object"},  # canonical text decoded
+        "changes": [{"path": "/a", "code": "field_added"}],
+        "score": 0.25,
+        "time": "2026-05-01T12:00:00Z",
+        "quarantine_id": None,
+    }
+
+
+def test_the_data_is_keyed_like_the_registry_outbox_record() -> None:
+    """Webhook and bus consumers parse one shape: OutboxRecord.to_dict()'s keys."""
+    from schemashift.registry.records import OutboxKind, OutboxRecord
+
+    real = OutboxRecord(
+        seq=9,
+        kind=OutboxKind.DRIFT_QUARANTINED,
+        subject="s",
+        version=None,
+        schema_id=None,
+        schema={"type": "object"},
+        changes=(),
+        score=0.5,
+        time=datetime(2026, 5, 1, tzinfo=UTC),
+        quarantine_id=4,
+    )
+    data = cloudevent(real, 1)["data"]
+    assert set(data) == set(real.to_dict())
+    assert (data["kind"], data["quarantine_id"]) == ("drift.quarantined", 4)
+    assert "dataschema" not in cloudevent(real, 1, registry_url="http://r")
 
 
 @settings(max_examples=50)

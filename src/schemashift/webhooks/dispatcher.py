@@ -58,6 +58,7 @@ class DispatcherOptions:
     concurrency: int = 4  # subjects of one subscription sent at the same time
     run_length: int = 50  # queued deliveries read per subject at once
     source: str = DEFAULT_SOURCE  # the CloudEvents "source"
+    registry_url: str | None = None  # when set, events carry "dataschema" (the schema's URL)
     lease_ttl: float = 30.0
 
 
@@ -193,7 +194,14 @@ class WebhookDispatcher:
                 subject=record.subject,
                 kind=str(record.kind),
                 event_id=make_event_id(record.seq, sub.id),
-                body=encode_event(cloudevent(record, sub.id, source=self.options.source)),
+                body=encode_event(
+                    cloudevent(
+                        record,
+                        sub.id,
+                        source=self.options.source,
+                        registry_url=self.options.registry_url,
+                    )
+                ),
             )
             for record in records
             for sub in subscriptions

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import quote
 
 import orjson
 
@@ -19,11 +20,13 @@ __all__ = [
     "OutboxReader",
     "OutboxRecordLike",
     "cloudevent",
+    "dataschema_url",
     "encode_event",
     "event_id",
+    "record_data",
 ]
 
-DEFAULT_SOURCE = "/schemashift/registry"
+DEFAULT_SOURCE = "schemashift"  # as the bus relay's schema-update events
 EVENT_TYPE_PREFIX = "io.schemashift."
 
 
@@ -95,36 +98,54 @@ def _schema(value: Any) -> Any:
     return _json_safe(value)
 
 
-def cloudevent(
-    record: OutboxRecordLike, subscription_id: int, *, source: str = DEFAULT_SOURCE
-) -> dict[str, Any]:
-    """The CloudEvents 1.0 structured-mode event for ``record`` sent to a subscription."""
-    kind = str(record.kind)  # the registry's OutboxKind is a StrEnum; the wire wants text
-    data: dict[str, Any] = {
-        "kind": kind,
+def record_data(record: OutboxRecordLike) -> dict[str, Any]:
+    """The event's ``data``: the outbox record, keyed like ``OutboxRecord.to_dict()`` — the
+    same data the bus relay publishes, so one parser serves bus and webhook consumers."""
+    return {
+        "seq": record.seq,
+        "kind": str(record.kind),  # the registry's OutboxKind is a StrEnum; the wire wants text
         "subject": record.subject,
         "version": record.version,
-        "schemaId": record.schema_id,
+        "schema_id": record.schema_id,
         "schema": _schema(record.schema),
-        "changes": _json_safe(record.changes),
+        "changes": _json_safe(record.changes) or [],
         "score": record.score,
-        "seq": record.seq,
+        "time": _iso_time(record.time),
+        "quarantine_id": getattr(record, "quarantine_id", None),
     }
-    quarantine_id = getattr(record, "quarantine_id", None)
-    if quarantine_id is not None:  # what a receiver passes to accept/reject the drift
-        data["quarantineId"] = quarantine_id
-    return {
+
+
+def dataschema_url(registry_url: str, subject: str, version: int) -> str:
+    """Where the version's schema is served (as the pipeline's conformed events say)."""
+    return (
+        f"{registry_url.rstrip('/')}/subjects/{quote(subject, safe='')}/versions/{version}/schema"
+    )
+
+
+def cloudevent(
+    record: OutboxRecordLike,
+    subscription_id: int,
+    *,
+    source: str = DEFAULT_SOURCE,
+    registry_url: str | None = None,
+) -> dict[str, Any]:
+    """The CloudEvents 1.0 structured-mode event for ``record`` sent to a subscription."""
+    data = record_data(record)
+    event: dict[str, Any] = {
         "specversion": "1.0",
         "id": event_id(record.seq, subscription_id),
         "source": source,
-        "type": EVENT_TYPE_PREFIX + kind,
+        "type": EVENT_TYPE_PREFIX + data["kind"],
         "subject": record.subject,
-        "time": _iso_time(record.time),
+        "time": data["time"],
         "datacontenttype": "application/json",
         # CloudEvents "sequence" extension: the outbox position, for ordering checks.
         "sequence": str(record.seq),
         "data": data,
     }
+    if registry_url is not None and record.version is not None:
+        event["dataschema"] = dataschema_url(registry_url, record.subject, record.version)
+    return event
 
 
 def encode_event(event: Mapping[str, Any]) -> bytes:
