@@ -19,6 +19,7 @@ from schemashift.errors import RegistryModeError
 from schemashift.registry.config import Mode
 from schemashift.registry.decisions import (
     ObserveDecision,
+    compatibility_targets,
     consumer_conflicts,
     decide_drift,
     decide_first_version,
@@ -106,16 +107,15 @@ def observe(
     since += batch.count
     config = registry._config(tx, subject)
     mode = registry._mode(tx, subject)
-    live = tx.versions(subject, include_deleted=False)
+    latest = tx.latest_version(subject)
     candidate = merged.finish()
     report: Any = None
     changes: list[dict[str, Any]] = []
     score = 0.0
 
-    if not live:
+    if latest is None:
         decision = decide_first_version(merged.count, config)
     else:
-        latest = live[-1]
         report = _with_context(
             diff(latest.schema, candidate, new_profile=merged),
             subject,
@@ -125,11 +125,15 @@ def observe(
         )
         changes = [c.to_dict() for c in report.changes]
         score = float(report.score)
-        earlier = [v.schema for v in live]
         compat_ok = True
         messages: tuple[str, ...] = ()
         if config.compatibility.value != "NONE":
-            old: Any = earlier if config.compatibility.transitive else earlier[-1]
+            earlier = (
+                [v.schema for v in tx.versions(subject, include_deleted=False)]
+                if config.compatibility.transitive
+                else [latest.schema]
+            )
+            old = compatibility_targets(config.compatibility, earlier)
             # judged against the data actually seen ("observed"): a field the old schema left
             # undeclared is only a finding if it was emitted with values the new one refuses
             result = check_compatibility(
@@ -151,7 +155,7 @@ def observe(
         )
 
     version = schema_id = quarantine_id = None
-    base_version = live[-1].version if live else None
+    base_version = None if latest is None else latest.version
     if decision.decision is Decision.REGISTERED:
         tx.put_profile(subject, merged.to_dict(), since, baseline)
         registered = store_version(
@@ -160,7 +164,7 @@ def observe(
             Candidate.of(candidate),
             now,
             changes=changes,
-            score=score if live else None,
+            score=None if latest is None else score,
         )
         version, schema_id = registered.version, registered.schema_id
     else:
@@ -169,7 +173,7 @@ def observe(
             quarantine_id = _quarantine(
                 tx, subject, base_version, candidate, report, decision, changes, score, samples, now
             )
-    if decision.decision is not Decision.NONE and (score > 0 or not live):
+    if decision.decision is not Decision.NONE and (score > 0 or latest is None):
         tx.append_drift(
             DriftEvent(
                 subject=subject,

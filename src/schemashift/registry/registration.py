@@ -42,9 +42,9 @@ def existing_version(tx: StoreTx, subject: str, candidate: Candidate) -> SchemaV
     stored = tx.schema_by_fingerprint(candidate.fingerprint)
     if stored is None:
         return None
-    for version in tx.versions(subject, include_deleted=False):
-        if version.schema_id == stored.schema_id:
-            return version
+    for name, number in tx.versions_of_schema(stored.schema_id, include_deleted=False):
+        if name == subject:
+            return tx.version(subject, number)
     return None
 
 

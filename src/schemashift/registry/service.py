@@ -28,7 +28,7 @@ from schemashift.errors import (
 )
 from schemashift.registry import evolution
 from schemashift.registry.config import DEFAULT_CONFIG, ConfigPatch, Mode, SubjectConfig
-from schemashift.registry.decisions import LATEST, compatibility_targets, is_gone, parse_version_id
+from schemashift.registry.decisions import LATEST, is_gone, parse_version_id
 from schemashift.registry.records import (
     ConsumerContract,
     DriftEvent,
@@ -260,9 +260,9 @@ class Registry:
                         f"Version {version} is not the next version of subject {subject}"
                     )
                 self._require_compatible(tx, subject, candidate.schema)
-            previous = tx.versions(subject, include_deleted=False)
+            previous = tx.latest_version(subject)
             changes, score = evolution.changes_between(
-                previous[-1].schema if previous else None, candidate.schema
+                None if previous is None else previous.schema, candidate.schema
             )
             return store_version(
                 tx,
@@ -299,12 +299,16 @@ class Registry:
 
     def _compatibility(self, tx: StoreTx, subject: str, schema: Any, version: int | None) -> Any:
         config = self._config(tx, subject)
-        if version is None:
-            earlier = [v.schema for v in tx.versions(subject, include_deleted=False)]
-            targets = compatibility_targets(config.compatibility, earlier)
-        else:
+        if version is not None:
             chosen = self._version(tx, subject, version, False)  # 40401 / 40402 first
             targets = [] if config.compatibility.value == "NONE" else [chosen.schema]
+        elif config.compatibility.value == "NONE":
+            targets = []
+        elif config.compatibility.transitive:
+            targets = [v.schema for v in tx.versions(subject, include_deleted=False)]
+        else:
+            latest = tx.latest_version(subject)
+            targets = [] if latest is None else [latest.schema]
         if not targets:
             return CompatibilityResult(True, ())
         from schemashift.core.compat import check_compatibility

@@ -152,6 +152,16 @@ class SqlTx:
         ).first()
         return None if row is None else self._version(row)
 
+    def latest_version(self, subject: str) -> SchemaVersion | None:
+        """The newest live version (cheap: one indexed row, no history)."""
+        row = self.conn.execute(
+            self._version_query()
+            .where(and_(t.versions.c.subject == subject, t.versions.c.deleted.is_(False)))
+            .order_by(t.versions.c.version.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else self._version(row)
+
     def insert_version(self, subject: str, version: int, schema_id: int, now: datetime) -> None:
         # the version it supersedes starts its sunset period now
         self.conn.execute(
