@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemashift.core.canonical import canonical_text
+from schemashift.core.compat.disjoint import disjoint
 from schemashift.core.compat.model import Finding, FindingCode, Policy
-from schemashift.core.compat.writer import Writer, categories, category_of, is_false
+from schemashift.core.compat.writer import Writer, category_of, is_false
 from schemashift.core.schema import (
     BoolSchema,
     Schema,
@@ -295,56 +296,9 @@ class Checker:
                 return True
         return False
 
-    # -- disjointness (used by oneOf and not): True only when proven
     def disjoint(self, writer: Writer, other: Schema) -> bool:
-        if not writer.types:
-            return True
-        if isinstance(other, BoolSchema):
-            return not other.value
-        values = self.writer_values(writer)
-        if values is not None:
-            return not any(self.valid(self.reader_doc, other.pointer, v) for v in values)
-        if other.ref is not None and self.disjoint(writer, self.reader_doc.resolve(other.ref)):
-            return True
-        if any(self.disjoint(writer, member) for member in other.all_of or ()):
-            return True
-        for group in (other.any_of, other.one_of):
-            if group is not None and all(self.disjoint(writer, b) for b in group):
-                return True
-        if other.not_ is not None and not self.against(writer, other.not_, ""):
-            return True
-        if other.const is not None or other.enum is not None:
-            options = [other.const.value] if other.const is not None else list(other.enum or ())
-            if not any(self._writer_may_be(writer, v) for v in options):
-                return True
-        overlap = writer.types & categories(other.types)
-        return all(self._disjoint_on(writer, other, category) for category in overlap)
-
-    def _writer_may_be(self, writer: Writer, value: Any) -> bool:
-        return category_of(value) in writer.types and all(
-            self.valid(self.writer_doc, core.pointer, value) for core in writer.cores
-        )
-
-    def _disjoint_on(self, writer: Writer, other: SchemaNode, category: str) -> bool:
-        if category == "object":
-            for name, schema in other.properties:
-                if name in writer.required:
-                    mine, _implicit = writer.property_schemas(name)
-                    if mine and self.disjoint(self.expand_writer(mine), schema):
-                        return True
-            return any(not self.can_have(writer, name) for name in other.required)
-        if category in ("integer", "fraction"):
-            low, high = writer.lower(), writer.upper()
-            other_writer = Writer((other,))
-            o_low, o_high = other_writer.lower(), other_writer.upper()
-            return _before(high, o_low) or _before(o_high, low)
-        if category == "string":
-            w_max, o_min = writer.least("max_length"), other.min_length
-            o_max, w_min = other.max_length, writer.most("min_length")
-            return (w_max is not None and o_min is not None and w_max < o_min) or (
-                o_max is not None and w_min is not None and o_max < w_min
-            )
-        return False
+        """Proven: no writer value is valid under ``other`` (see ``disjoint.py``)."""
+        return disjoint(self, writer, other)
 
     def expand_writer(self, schemas: tuple[Schema, ...]) -> Writer:
         """A writer conjunction without case splits (choices are dropped: over-approximation)."""
@@ -396,15 +350,6 @@ def _conditional(document: SchemaDocument, node: SchemaNode) -> str | None:
     if not isinstance(raw, dict) or "if" not in raw:
         return None
     return canonical_text([raw.get("if"), raw.get("then"), raw.get("else")])
-
-
-def _before(high: Any, low: Any) -> bool:
-    """Whether an upper bound lies strictly below a lower bound (ranges cannot meet)."""
-    if high is None or low is None:
-        return False
-    if high.value != low.value:
-        return bool(high.value < low.value)
-    return bool(high.exclusive or low.exclusive)
 
 
 def _too_complex(path: str) -> Finding:
