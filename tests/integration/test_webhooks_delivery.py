@@ -211,7 +211,11 @@ def test_a_dead_endpoint_is_dead_lettered_then_resent(store: WebhookStore) -> No
                 assert letter.subscription_id == subscription
                 assert letter.attempts == 3
                 assert letter.last_error == "timeout after 0.2s"
-                assert metrics.webhook_dead_letters._value.get() == 1
+                assert metrics.registry.get_sample_value("schemashift_webhook_dead_letters") == 1
+                retries = metrics.registry.get_sample_value(
+                    "schemashift_webhook_deliveries_total", {"outcome": "retry"}
+                )
+                assert retries == 3
                 recovered.set()
                 assert service.resend_dead(subscription) == 1
                 await dead.wait_for(1)

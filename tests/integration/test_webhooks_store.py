@@ -97,6 +97,21 @@ def test_fan_out_skips_subscriptions_deleted_meanwhile(store: WebhookStore) -> N
     assert [d.subscription_id for d in store.list_deliveries()] == [kept]
 
 
+def test_queue_heads_can_return_each_subjects_queue_in_order(store: WebhookStore) -> None:
+    sub = add(store)
+    subjects = ["a", "b", "a", "a", "b", "c", "a"]
+    store.fan_out(0, 7, [new(sub, n, s) for n, s in enumerate(subjects, 1)], now=1.0)
+    queued = store.queue_heads(sub, per_subject=3)
+    assert [(d.seq, d.subject) for d in queued] == [
+        (1, "a"),
+        (2, "b"),
+        (3, "a"),
+        (4, "a"),
+        (5, "b"),
+        (6, "c"),
+    ]
+
+
 def test_queue_heads_are_the_oldest_pending_per_subject(store: WebhookStore) -> None:
     sub = add(store)
     batch = [new(sub, 1, "a"), new(sub, 2, "b"), new(sub, 3, "a"), new(sub, 4, "c")]
@@ -188,6 +203,31 @@ def test_deliveries_page_newest_first(store: WebhookStore) -> None:
     first = store.list_deliveries(limit=2)
     rest = store.list_deliveries(limit=10, before_id=first[-1].id)
     assert [d.seq for d in first + rest] == [5, 4, 3, 2, 1]
+
+
+def test_pruning_forgets_old_deliveries_but_never_dead_or_pending(store: WebhookStore) -> None:
+    sub = add(store)
+    store.fan_out(0, 4, [new(sub, n) for n in range(1, 5)], now=1.0)
+    outcomes = {
+        1: (DeliveryStatus.DELIVERED, 10.0),
+        2: (DeliveryStatus.DELIVERED, 50.0),
+        3: (DeliveryStatus.DEAD, 10.0),
+    }
+    for delivery in store.list_deliveries():
+        if delivery.seq in outcomes:
+            status, at = outcomes[delivery.seq]
+            store.record_attempt(
+                delivery,
+                at=at,
+                outcome=status.value,
+                status=status,
+                next_attempt_at=at,
+                status_code=200,
+                error=None,
+            )
+    assert store.prune_delivered(before=20.0) == 1
+    assert sorted(d.seq for d in store.list_deliveries()) == [2, 3, 4]
+    assert store.list_attempts(1) == []
 
 
 def test_the_lease_has_one_holder_until_it_expires(store: WebhookStore) -> None:

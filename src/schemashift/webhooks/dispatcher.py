@@ -60,6 +60,10 @@ class DispatcherOptions:
     source: str = DEFAULT_SOURCE  # the CloudEvents "source"
     registry_url: str | None = None  # when set, events carry "dataschema" (the schema's URL)
     lease_ttl: float = 30.0
+    # Delivered deliveries are kept this long for inspection (None: forever); dead letters
+    # are kept until re-sent or their subscription is deleted.
+    retention: float | None = 7 * 24 * 3600.0
+    prune_every: float = 3600.0
 
 
 class WebhookDispatcher:
@@ -101,6 +105,7 @@ class WebhookDispatcher:
         # Outcomes being written; stop() lets them finish so an answered request is not
         # re-sent after a graceful restart.
         self._recording: set[asyncio.Future[Delivery]] = set()
+        self._pruned_at = float("-inf")
 
     # -- control ------------------------------------------------------------------------------
 
@@ -174,9 +179,20 @@ class WebhookDispatcher:
         while await self.fan_out_once() == self.options.batch_size:
             pass  # a full batch: there may be more right behind it
         await self._sync_workers()
+        await self._prune()
         if self.metrics is not None:
             dead = await asyncio.to_thread(self.store.count, DeliveryStatus.DEAD)
             self.metrics.webhook_dead_letters.set(dead)
+
+    async def _prune(self) -> None:
+        retention = self.options.retention
+        now = self.clock()
+        if retention is None or now - self._pruned_at < self.options.prune_every:
+            return
+        self._pruned_at = now
+        removed = await asyncio.to_thread(self.store.prune_delivered, before=now - retention)
+        if removed:
+            log.info("pruned %d delivered webhook deliveries older than %.0fs", removed, retention)
 
     # -- fan-out ------------------------------------------------------------------------------
 

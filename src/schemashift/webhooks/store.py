@@ -444,6 +444,20 @@ class WebhookStore:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def prune_delivered(self, *, before: float) -> int:
+        """Forget delivered deliveries (and their attempts) delivered before ``before``.
+
+        Dead letters and pending deliveries are never pruned: they wait for a person or a
+        retry. Returns how many deliveries were removed.
+        """
+        d = t.deliveries
+        old = and_(d.c.status == "delivered", d.c.delivered_at < before)
+        with self._write() as conn:
+            conn.execute(
+                delete(t.attempts).where(t.attempts.c.delivery_id.in_(select(d.c.id).where(old)))
+            )
+            return int(conn.execute(delete(d).where(old)).rowcount)
+
     # -- lease --------------------------------------------------------------------------------
 
     def try_lease(self, name: str, holder: str, *, now: float, ttl: float) -> bool:
