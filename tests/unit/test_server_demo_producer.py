@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from schemashift.server.demo_producer import DemoProducer
+from schemashift.server.demo_producer import DEMO_MIN_SAMPLES, DemoProducer, prepare_demo
 
 
 def numbered() -> Iterator[Mapping[str, Any]]:
@@ -85,3 +86,23 @@ def test_a_finite_source_ends_the_producer() -> None:
 def test_rate_must_be_positive() -> None:
     with pytest.raises(ValueError):
         DemoProducer(numbered(), Recorder(), rate=0)
+
+
+def test_prepare_demo_configures_only_unconfigured_subjects(tmp_path: Path) -> None:
+    """The demo's subjects learn v1 from enough samples; an operator's own setting wins."""
+    from schemashift.demo import generator
+    from schemashift.registry.config import Compatibility, ConfigPatch
+    from schemashift.registry.service import Registry
+
+    registry = Registry.from_url(f"sqlite:///{tmp_path / 'demo.db'}")
+    try:
+        mine = generator.SUBJECTS[0]
+        registry.set_config(mine, ConfigPatch(compatibility=Compatibility.NONE))
+        changed = prepare_demo(registry)
+        assert sorted(changed) == sorted(generator.SUBJECTS[1:])
+        for subject in changed:
+            assert registry.effective_config(subject).min_samples == DEMO_MIN_SAMPLES
+        assert registry.config_patch(mine) == ConfigPatch(compatibility=Compatibility.NONE)
+        assert prepare_demo(registry) == []  # idempotent across restarts
+    finally:
+        registry.close()

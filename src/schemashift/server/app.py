@@ -33,7 +33,13 @@ import uvicorn
 
 from schemashift.monitoring.logs import get_logger, log_event
 from schemashift.monitoring.metrics import Metrics
-from schemashift.server.demo_producer import CloudEvent, DemoProducer, HttpIngestSender, demo_events
+from schemashift.server.demo_producer import (
+    CloudEvent,
+    DemoProducer,
+    HttpIngestSender,
+    demo_events,
+    prepare_demo,
+)
 from schemashift.server.monitor import Monitor
 from schemashift.server.parts import build_parts, optional_routers
 from schemashift.server.settings import ServerSettings
@@ -151,11 +157,12 @@ class SchemaShiftServer:
             ),
         )
         if s.demo:
+            await asyncio.to_thread(prepare_demo, self.registry)
             self._sender = HttpIngestSender(self.url)
             events = self.demo_source
             if events is None:
-                # a cycle of 40 s of traffic: the quarantine shows up ~32 s after start
-                events = demo_events(s.demo_seed, cycle=max(200, int(s.demo_rate * 40)))
+                cycle = max(100, int(s.demo_rate * s.demo_cycle_seconds))
+                events = demo_events(s.demo_seed, cycle=cycle)
             self._launch("demo", DemoProducer(events, self._sender, rate=s.demo_rate))
         log_event(
             self.log,

@@ -22,12 +22,31 @@ import httpx
 
 from schemashift.monitoring.logs import get_logger, log_event
 
-__all__ = ["DemoProducer", "HttpIngestSender", "demo_events"]
+__all__ = ["DEMO_MIN_SAMPLES", "DemoProducer", "HttpIngestSender", "demo_events", "prepare_demo"]
 
 CloudEvent = Mapping[str, Any]
 Send = Callable[[Sequence[CloudEvent]], Awaitable[None]]
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 MAX_CATCH_UP = 4.0  # at most this many ticks' worth of events in one send after a stall
+# Samples a demo subject needs before a version: enough that value sets (enums) and optional
+# fields are seen in full before v1, so later events widen v1 instead of contradicting it.
+DEMO_MIN_SAMPLES = 200
+
+
+def prepare_demo(registry: Any) -> list[str]:
+    """Give the demo's subjects ``min_samples`` = :data:`DEMO_MIN_SAMPLES`, unless configured.
+
+    A subject an operator already configured is left alone. Returns the subjects set.
+    """
+    from schemashift.demo import generator
+    from schemashift.registry.config import ConfigPatch
+
+    changed = []
+    for subject in generator.SUBJECTS:
+        if registry.config_patch(subject) == ConfigPatch():
+            registry.set_config(subject, ConfigPatch(min_samples=DEMO_MIN_SAMPLES))
+            changed.append(subject)
+    return changed
 
 
 def demo_events(seed: int = 7, *, cycle: int = 1600) -> Iterator[CloudEvent]:

@@ -45,6 +45,9 @@ class ServerSettings:
     demo: bool = False
     demo_rate: float = 40.0  # events per second fed by the demo producer
     demo_seed: int = 7
+    # the demo's drift schedule repeats every this many seconds of traffic (the forbidden
+    # change arrives at 80 % of it: ~32 s after start with the default)
+    demo_cycle_seconds: float = 40.0
     auth_config: Path | None = None
     log_format: LogFormat = "json"
     log_level: str = "INFO"
@@ -60,6 +63,8 @@ class ServerSettings:
             raise ValueError(f"workers must be >= 0, got {self.workers}")
         if self.demo_rate <= 0:
             raise ValueError(f"demo_rate must be > 0 events/s, got {self.demo_rate}")
+        if self.demo_cycle_seconds <= 0:
+            raise ValueError(f"demo_cycle_seconds must be > 0, got {self.demo_cycle_seconds}")
         if self.monitor_interval <= 0:
             raise ValueError(f"monitor_interval must be > 0 s, got {self.monitor_interval}")
         if self.log_format not in ("json", "text"):
