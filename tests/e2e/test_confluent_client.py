@@ -110,6 +110,28 @@ def test_compatibility_and_config(client: Any) -> None:
     assert invalid.value.error_code == 42201
 
 
+def test_backward_compatibility_is_enforced(client: Any) -> None:
+    """Under the default BACKWARD a new required field is refused (409); relaxing is fine."""
+    client.register_schema("orders", Schema(order_schema(), "JSON"))
+    stricter = json.dumps(
+        {
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "total": {"type": "number"}},
+            "required": ["id", "total"],
+        }
+    )
+    relaxed = json.dumps(
+        {"type": "object", "properties": {"id": {"type": "string"}, "total": {"type": "number"}}}
+    )
+    assert client.test_compatibility("orders", Schema(stricter, "JSON")) is False
+    assert client.test_compatibility("orders", Schema(relaxed, "JSON")) is True
+    with pytest.raises(SchemaRegistryError) as info:
+        client.register_schema("orders", Schema(stricter, "JSON"))
+    assert (info.value.http_status_code, info.value.error_code) == (409, 409)
+    assert client.register_schema("orders", Schema(relaxed, "JSON")) == 2
+    assert client.get_latest_version("orders").version == 2
+
+
 def test_modes_through_the_client(client: Any) -> None:
     assert client.get_global_mode() == "READWRITE"
     assert client.update_mode("orders", "READONLY") == "READONLY"

@@ -7,6 +7,7 @@ client live in test_confluent_client.py.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from schemashift.api.app import create_app
+from schemashift.registry.config import Compatibility, ConfigPatch
+from schemashift.registry.records import OutboxKind
 from schemashift.registry.testing import ManualClock, memory_registry
 
 SR_JSON = "application/vnd.schemaregistry.v1+json"
@@ -233,6 +236,23 @@ def test_native_version_route_answers_410_after_sunset(
     assert client.get("/subjects/s/versions/1").status_code == 200  # Confluent reads still work
 
 
+def test_the_app_records_sunsets_in_the_background(clock: ManualClock) -> None:
+    """While the app runs, a version past its sunset gets one version.sunset record."""
+    registry = memory_registry(clock=clock)
+    registry.set_config(None, ConfigPatch(compatibility=Compatibility.NONE, sunset_seconds=10))
+    registry.register("s", {"type": "object", "title": "one"})
+    registry.register("s", {"type": "object", "title": "two"})
+    clock.advance(11)
+    with TestClient(create_app(registry, state={"sunset_sweep_seconds": 0.01})):
+        deadline = time.monotonic() + 10
+        while not any(r.kind is OutboxKind.VERSION_SUNSET for r in registry.read_outbox(0)):
+            assert time.monotonic() < deadline, "no version.sunset record was written"
+            time.sleep(0.01)
+    sunsets = [r for r in registry.read_outbox(0) if r.kind is OutboxKind.VERSION_SUNSET]
+    assert [(r.subject, r.version) for r in sunsets] == [("s", 1)]
+    registry.close()
+
+
 def test_native_consumers_and_outbox(client: TestClient) -> None:
     put = client.put("/v1/subjects/s/consumers/billing", json={"fields": ["/total", "/id"]})
     assert put.json()["fields"] == ["/total", "/id"]
@@ -248,3 +268,31 @@ def test_native_quarantine_unknown_ids(client: TestClient) -> None:
     assert client.get("/v1/quarantine").json() == []
     assert client.post("/v1/quarantine/5/accept").json()["error_code"] == 40410
     assert client.get("/v1/quarantine/abc").status_code == 422
+
+
+def test_native_observe_diff_drift_and_quarantine_over_http(client: TestClient) -> None:
+    """Observe answers the decision and report; quarantined drift is accepted over HTTP."""
+    client.put("/v1/config/shop%2Forders", json={"min_samples": 3, "compatibility": "FORWARD"})
+    first = client.post(
+        "/v1/subjects/shop%2Forders/observe", json=[{"id": f"o{i}", "total": i} for i in range(3)]
+    ).json()
+    assert (first["decision"], first["version"]) == ("registered", 1)
+    drift = client.post(
+        "/v1/subjects/shop%2Forders/observe",
+        json={"payloads": [{"id": i, "total": i} for i in range(3)]},
+    ).json()
+    assert drift["decision"] == "quarantined" and drift["report"]["score"] > 0
+    open_items = client.get("/v1/quarantine?subject=shop/orders&status=open").json()
+    assert [q["id"] for q in open_items] == [drift["quarantine_id"]]
+    assert client.get(f"/v1/quarantine/{drift['quarantine_id']}").json()["samples"][0] == {
+        "id": 0,
+        "total": 0,
+    }
+    accepted = client.post(f"/v1/quarantine/{drift['quarantine_id']}/accept").json()
+    assert (accepted["status"], accepted["resolved_version"]) == ("accepted", 2)
+    report = client.get("/v1/subjects/shop%2Forders/diff?from=1&to=2").json()
+    assert any(c["path"] == "/id" for c in report["changes"])
+    history = client.get("/v1/subjects/shop%2Forders/drift").json()
+    assert [e["decision"] for e in history] == ["registered", "quarantined"]
+    bad = client.post("/v1/subjects/s/observe", json=[1, 2])
+    assert bad.status_code == 422
