@@ -320,7 +320,7 @@ def _make_node(
                 return ctx.fail(ReasonCode.NOT_JSON, f"{type(value).__name__} is not a JSON value")
             coerced = coercer(value, kind) if coercer is not None and ctx.coerce else None
             if coerced is None:
-                return ctx.fail(ReasonCode.TYPE_MISMATCH, f"expected {expected}, got {kind}")
+                return ctx.fail(ReasonCode.TYPE_MISMATCH, _mismatch(expected, kind, value, ctx))
             value, kind = coerced
             handler = handlers[kind]
         value = handler(value, ctx)
@@ -344,6 +344,12 @@ _PY_TO_JSON: Final[dict[type, str]] = {
     dict: "object",
     list: "array",
 }
+
+
+def _mismatch(expected: str, kind: str, value: Any, ctx: Ctx) -> str:
+    shown = "" if kind in ("object", "array") else " " + repr(value)[:40]
+    lossless = " and no enabled lossless coercion applies" if ctx.coerce else ""
+    return f"expected {expected}, got {kind}{shown}{lossless}"
 
 
 def _same(value: Any, ctx: Ctx) -> Any:

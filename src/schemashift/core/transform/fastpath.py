@@ -34,7 +34,13 @@ from schemashift.core.transform.fasttypes import (
 )
 from schemashift.core.transform.options import TransformOptions
 
-_REFUSALS: Final = (msgspec.ValidationError, msgspec.DecodeError, RecursionError, Refused)
+_REFUSALS: Final = (
+    msgspec.ValidationError,
+    msgspec.DecodeError,
+    UnicodeDecodeError,
+    RecursionError,
+    Refused,
+)
 
 
 class _Decoder:

@@ -1,0 +1,186 @@
+"""Bytes in, bytes out: the typed fast path agrees with the Python path and is as strict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from schemashift.core.jsonparse import ParseLimits
+from schemashift.core.transform import Rejected, TransformOptions, compile_transformer
+from schemashift.core.transform.fastpath import build_fast_path
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer", "minimum": 0},
+        "name": {"type": "string", "maxLength": 20},
+        "price": {"type": "number"},
+        "when": {"type": "string", "format": "date-time"},
+        "paid": {"type": "boolean", "default": False},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "attrs": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
+        "status": {"enum": ["new", "done"]},
+        "note": {"type": ["string", "null"]},
+        "raw": {},
+        "lines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"sku": {"type": "string"}, "qty": {"type": "integer", "default": 1}},
+                "required": ["sku"],
+            },
+        },
+    },
+    "required": ["id", "name"],
+}
+
+PAYLOADS = [
+    b'{"id":1,"name":"a"}',
+    b'{"name":"a","id":1}',
+    b'{"id":1,"name":"a","price":5,"paid":true,"tags":["x"],"attrs":{"k":null},"status":"new"}',
+    b'{"id":1,"name":"a","price":5.0,"lines":[{"sku":"s"},{"sku":"t","qty":3}]}',
+    b'{"id":"7","name":"a","price":"2.5","when":1700000000,"lines":[{"sku":"s","qty":"2"}]}',
+    b'{"id":1.0,"name":"a"}',
+    b'{"id":1,"name":"a","raw":{"deep":[1,{"x":null}]}}',
+    b'{"id":1,"name":"a","extra":{"kept":true}}',
+    b'{"id":1,"name":"a","when":"12:00 \\u003a"}',
+    b'{"id":1,"name":"a","note":"colon: inside"}',
+    b'{"id":-1,"name":"a"}',
+    b'{"id":1}',
+    b'{"id":1,"name":"a","status":"gone"}',
+    b'{ "id" : 1 , "name" : "a" }',
+    b'{"id":1,"name":"a","id":2}',
+    b'{"id":1,"name":"a","attrs":{"k":"v","k":"w"}}',
+    b'{"id":1,"name":"a","note":"x","note":"x"}',
+    b'{"id":1,"name":"a","price":NaN}',
+    b'{"id":1,"name":"a","price":1e999}',
+    b'{"id":12345678901234567890123,"name":"a"}',
+    b'{"id":1,"name":"\\ud800"}',
+    b'{"id":1,"name":"\xff"}',
+    b"[1,2]",
+    b'{"id":1,',
+    b"",
+]
+
+
+@pytest.fixture(scope="module")
+def fast() -> Any:
+    transformer = compile_transformer(SCHEMA, version=4)
+    assert transformer.has_fast_path
+    return transformer
+
+
+@pytest.fixture(scope="module")
+def slow() -> Any:
+    transformer = compile_transformer(
+        SCHEMA, version=4, options=TransformOptions(typed_fast_path=False)
+    )
+    assert not transformer.has_fast_path
+    return transformer
+
+
+@pytest.mark.parametrize("raw", PAYLOADS)
+def test_fast_path_gives_the_python_paths_answer(fast: Any, slow: Any, raw: bytes) -> None:
+    """Same bytes out, or the same rejection codes, whichever path a payload takes."""
+    got, expected = fast.transform_bytes(raw), slow.transform_bytes(raw)
+    if isinstance(expected, Rejected):
+        assert isinstance(got, Rejected)
+        assert [r.code for r in got.reasons] == [r.code for r in expected.reasons]
+    else:
+        assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b'{"id":1,"name":"a","id":2}', "duplicate_key"),
+        (b'{"id":1,"name":"a","attrs":{"k":"v","k":"w"}}', "duplicate_key"),
+        (b'{"id":1,"name":"a","note":"x:y","note":"z"}', "duplicate_key"),
+        (b'{"id":1,"name":"a","id":1,"note":"\\u003a"}', "duplicate_key"),
+        (b'{"id":1,"name":"a","price":NaN}', "nan_or_infinity"),
+        (b'{"id":1,"name":"a","price":1e999}', "number_out_of_range"),
+        (b'{"id":1,"name":"\\ud800"}', "lone_surrogate"),
+        (b'{"id":1,"name":"\xff"}', "invalid_utf8"),
+        (b'{"id":1,"name":"a","id":' + b"1" * 5000 + b"}", "integer_too_long"),
+        (b"[1,2]", "not_an_object"),
+        (b'{"id":1,', "malformed_json"),
+    ],
+)
+def test_parse_refusals_are_rejections_with_codes(fast: Any, raw: bytes, code: str) -> None:
+    """jsonparse semantics on the bytes path: each refusal is a reason, never an exception."""
+    result = fast.transform_bytes(raw)
+    assert isinstance(result, Rejected)
+    assert result.code == code
+    assert result.reasons[0].path == ""
+
+
+def test_a_duplicate_cannot_hide_behind_a_filled_default(fast: Any) -> None:
+    """The walker counts the colons it adds, so a default filled in does not mask a duplicate."""
+    result = fast.transform_bytes(b'{"id":1,"name":"a","id":1}')
+    assert isinstance(result, Rejected) and result.code == "duplicate_key"
+
+
+def test_limits_apply_on_the_fast_path() -> None:
+    """Size, key-count and depth limits reject on the bytes path as they do in jsonparse."""
+    limits = ParseLimits(max_bytes=60, max_keys=3, max_depth=3)
+    transformer = compile_transformer(SCHEMA, version=1, options=TransformOptions(limits=limits))
+    too_large = transformer.transform_bytes(b'{"id":1,"name":"' + b"a" * 60 + b'"}')
+    assert isinstance(too_large, Rejected) and too_large.code == "too_large"
+    many = transformer.transform_bytes(b'{"id":1,"name":"a","attrs":{"a":"1","b":"2"}}')
+    assert isinstance(many, Rejected) and many.code == "too_many_keys"
+    deep = transformer.transform_bytes(b'{"id":1,"name":"a","raw":[[[[1]]]]}')
+    assert isinstance(deep, Rejected) and deep.code == "too_deep"
+
+
+def test_metadata_is_appended_to_the_encoded_payload() -> None:
+    """The version lands after the payload's own fields, also when the payload is empty."""
+    empty = compile_transformer(
+        {"type": "object", "properties": {"a": {"type": "integer"}}}, version=2
+    )
+    assert empty.has_fast_path
+    assert empty.transform_bytes(b"{}") == b'{"schemaVersion":2}'
+    assert empty.transform_bytes(b'{"a":1}') == b'{"a":1,"schemaVersion":2}'
+    bare = compile_transformer(
+        {"type": "object", "properties": {"a": {"type": "integer"}}},
+        version=2,
+        options=TransformOptions(version_field=None),
+    )
+    assert bare.transform_bytes(b'{"a":1}') == b'{"a":1}'
+
+
+@pytest.mark.parametrize(
+    ("schema", "typed"),
+    [
+        ({"type": "object", "properties": {"a": {"type": "string"}}}, True),
+        ({"type": "object", "additionalProperties": {"type": "integer"}}, True),
+        (
+            {
+                "type": "object",
+                "properties": {"a": {"anyOf": [{"type": "null"}, {"type": "integer"}]}},
+            },
+            True,
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {"a": {"anyOf": [{"type": "object"}, {"type": "object"}]}},
+            },
+            False,
+        ),
+        ({"type": "object", "properties": {"a": {"type": "array", "uniqueItems": True}}}, False),
+        ({"type": "object", "properties": {"a": {"$ref": "#"}}}, False),
+        ({"type": "array"}, False),
+        ({"type": "object", "properties": {"a": {"type": "number", "multipleOf": 2}}}, False),
+    ],
+)
+def test_which_schemas_get_the_typed_path(schema: dict[str, Any], typed: bool) -> None:
+    """Only what msgspec checks exactly as JSON Schema does is typed; the rest stays in Python."""
+    assert (build_fast_path(schema, TransformOptions(), ()) is not None) is typed
+
+
+def test_transform_json_returns_values() -> None:
+    """transform_json parses strictly and returns Conformed or Rejected."""
+    transformer = compile_transformer(SCHEMA, version=1)
+    assert transformer.transform_json('{"id":1,"name":"a"}').ok
+    assert not transformer.transform_json(b'{"id":1,"id":1,"name":"a"}').ok
