@@ -307,14 +307,31 @@ class Checker:
             return Writer((), frozenset())
         return Writer(expanded.cores)
 
+    def observed_at(self, path: str) -> frozenset[str] | None:
+        """The type categories observed at event ``path``, or ``None`` if nothing was.
+
+        A profile writes ``*`` for array elements and for the values of objects it read as
+        maps, while the checker walks literal names and tuple indexes; so every observed path
+        whose segments equal ``path``'s or are ``*`` counts (a union: conservative).
+        """
+        wanted = _segments(path)
+        found: set[str] = set()
+        matched = False
+        for key, seen in self.observed.items():
+            if _covers(_segments(key), wanted):
+                found |= seen
+                matched = True
+        return frozenset(found) if matched else None
+
     def observed_children(self, path: str) -> set[str]:
-        """Property names (and ``*`` for map values) observed directly under ``path``."""
-        prefix = path + "/"
-        return {
-            key[len(prefix) :]
-            for key in self.observed
-            if key.startswith(prefix) and "/" not in key[len(prefix) :]
-        }
+        """Names (and ``*`` for map values) observed directly under ``path``."""
+        wanted = _segments(path)
+        names: set[str] = set()
+        for key in self.observed:
+            segments = _segments(key)
+            if len(segments) == len(wanted) + 1 and _covers(segments[:-1], wanted):
+                names.add(segments[-1])
+        return names
 
     def can_have(self, writer: Writer, name: str) -> bool:
         """Whether a writer object may contain property ``name``."""
@@ -350,6 +367,16 @@ def _conditional(document: SchemaDocument, node: SchemaNode) -> str | None:
     if not isinstance(raw, dict) or "if" not in raw:
         return None
     return canonical_text([raw.get("if"), raw.get("then"), raw.get("else")])
+
+
+def _segments(path: str) -> tuple[str, ...]:
+    return tuple(path.split("/")[1:]) if path else ()
+
+
+def _covers(observed: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    return len(observed) == len(wanted) and all(
+        o == w or o == "*" for o, w in zip(observed, wanted, strict=True)
+    )
 
 
 def _too_complex(path: str) -> Finding:

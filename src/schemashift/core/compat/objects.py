@@ -48,7 +48,7 @@ def _undeclared(
     if ch.policy is Policy.LENIENT:
         return []
     if ch.policy is Policy.OBSERVED:
-        seen = ch.observed.get(observed_path)
+        seen = ch.observed_at(observed_path)
         if seen is None:
             return []  # never emitted under this name
         writer = Writer((), seen)
@@ -121,10 +121,11 @@ def _undeclared_others(
     if ch.policy is not Policy.OBSERVED:
         return _undeclared(ch, targets, f"{path}/*", f"{path}/*")
     findings: list[Finding] = []
-    for name in sorted(ch.observed_children(path) - names):
-        child = f"{path}/{escape(name)}" if name != "*" else f"{path}/*"
-        mine = targets if name == "*" else (_reader_schemas(r, name) or (TRUE,))
-        findings += _undeclared(ch, mine, child, child)
+    declared = {escape(name) for name in names}
+    for token in sorted(ch.observed_children(path) - declared):  # tokens are escaped
+        name = token.replace("~1", "/").replace("~0", "~")
+        mine = targets if token == "*" else (_reader_schemas(r, name) or (TRUE,))
+        findings += _undeclared(ch, mine, f"{path}/{token}", f"{path}/{token}")
     return findings
 
 
