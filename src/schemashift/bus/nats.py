@@ -276,7 +276,8 @@ class NatsBus:
                 await self._nc.flush(timeout=2)
         except _NATS_ERRORS:
             pass
-        await self._nc.close()
+        with contextlib.suppress(*_NATS_ERRORS):  # closing a connection that is already gone
+            await self._nc.close()
 
 
 def _headers(headers: Mapping[str, str] | None, msg_id: str | None) -> dict[str, str] | None:
