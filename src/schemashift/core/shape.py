@@ -103,6 +103,7 @@ class ShapeCompiler:
             if len(self._factories) >= self._limit:
                 return None
             namespace: dict[str, Any] = {}
+            # The source is built from kind letters only; no payload text reaches exec.
             exec(compile(_source(sig), f"<shape {sig}>", "exec"), namespace)
             factory = namespace["factory"]
             self._factories[sig] = factory

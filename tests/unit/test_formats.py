@@ -1,0 +1,120 @@
+"""Strict format detectors accept a subset of their RFC, never a superset."""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schemashift.core.formats import FORMATS, all_match, detect, matches, surviving
+
+POSITIVE = {
+    "date-time": [
+        "2024-02-29T23:59:59Z",
+        "2023-01-01t00:00:00.123456+05:30",
+        "1999-12-31T12:00:00-08:00",
+    ],
+    "date": ["2024-02-29", "2023-12-31", "0001-01-01"],
+    "time": ["23:59:59Z", "00:00:00.5+01:00"],
+    "uuid": ["0f8fad5b-d9cb-469f-a165-70867728950e", "0F8FAD5B-D9CB-469F-A165-70867728950E"],
+    "ipv4": ["192.168.0.1", "0.0.0.0", "255.255.255.255"],
+    "ipv6": ["::1", "2001:db8::8a2e:370:7334", "::ffff:192.0.2.1"],
+    "email": ["a@example.com", "first.last+tag@mail.example.org"],
+    "uri": ["https://example.com/a/b?x=1#frag", "urn:isbn:0451450523", "mailto:a@example.com"],
+}
+
+NEGATIVE = {
+    "date-time": [
+        "2023-02-29T10:00:00Z",  # not a leap year
+        "2024-04-31T10:00:00Z",  # April has 30 days
+        "2024-01-01T10:00:00",  # no offset
+        "2024-01-01 10:00:00Z",  # space separator
+        "2024-01-01T24:00:00Z",
+        "2024-01-01T10:00:60Z",  # leap second refused (subset)
+        "２０２４-01-01T10:00:00Z",  # non-ASCII digits
+        "2024-01-01T10:00:00Z\n",
+    ],
+    "date": ["2024-13-01", "2024-02-30", "24-01-01", "2024-1-1", "20240101"],
+    "time": ["10:00:00", "25:00:00Z", "10:00Z"],
+    "uuid": [
+        "0f8fad5b-d9cb-469f-a165-70867728950",
+        "0f8fad5bd9cb469fa16570867728950e",
+        "g" * 8 + "-d9cb-469f-a165-70867728950e",
+    ],
+    "ipv4": ["192.168.0.01", "256.1.1.1", "1.2.3", "1.2.3.4.5"],
+    "ipv6": ["1:2:3", "fe80::1%eth0", "::g", "12345::"],
+    "email": ["no-at-sign", "a@b", "a..b@example.com", "a@-example.com", "a b@example.com"],
+    "uri": ["/relative/path", "no scheme", "http://exa mple.com", "http://[::1]/", "x:%zz"],
+}
+
+
+@pytest.mark.parametrize(("fmt", "value"), [(f, v) for f, vs in POSITIVE.items() for v in vs])
+def test_accepts_valid_instances(fmt: str, value: str) -> None:
+    """Each detector accepts canonical valid instances of its format."""
+    assert matches(fmt, value)
+
+
+@pytest.mark.parametrize(("fmt", "value"), [(f, v) for f, vs in NEGATIVE.items() for v in vs])
+def test_rejects_invalid_or_lenient_instances(fmt: str, value: str) -> None:
+    """Each detector refuses invalid values and lenient forms outside the strict subset."""
+    assert not matches(fmt, value)
+
+
+def test_formats_are_ordered_most_specific_first() -> None:
+    """detect() lists every matching format, the most specific first."""
+    assert detect("2024-01-01T00:00:00Z") == ("date-time",)
+    assert detect("just text") == ()
+    assert FORMATS[0] == "date-time"
+
+
+def test_surviving_keeps_only_formats_every_value_matches() -> None:
+    """A batch keeps the candidates every string satisfies; empty batches change nothing."""
+    assert surviving(FORMATS, ["2024-01-01", "2024-02-02"]) == ("date",)
+    assert surviving(("date",), []) == ("date",)
+    assert surviving(FORMATS, ["2024-01-01", "x"]) == ()
+    assert all_match("uuid", [str(uuid.UUID(int=i)) for i in range(5)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(timezones=st.timezones()))
+def test_date_time_accepts_isoformat_with_offset(moment: datetime) -> None:
+    """Every aware datetime printed in ISO form (with seconds) is a date-time."""
+    text = moment.replace(microsecond=0).isoformat()
+    offset = text[19:]
+    if len(offset) != 6:  # offsets with seconds are not RFC 3339
+        return
+    assert matches("date-time", text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_detectors_agree_with_standard_library_parsers(text: str) -> None:
+    """Whatever a detector accepts, the standard library parses too (subset property)."""
+    if matches("date", text):
+        date.fromisoformat(text)
+    if matches("date-time", text):
+        datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    if matches("uuid", text):
+        uuid.UUID(text)
+    if matches("ipv4", text):
+        ipaddress.IPv4Address(text)
+    if matches("ipv6", text):
+        ipaddress.IPv6Address(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.ip_addresses(v=4))
+def test_every_ipv4_address_is_detected(address: ipaddress.IPv4Address) -> None:
+    """Dotted quads printed by ipaddress are ipv4."""
+    assert matches("ipv4", str(address))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.uuids())
+def test_every_uuid_is_detected(value: uuid.UUID) -> None:
+    """Every textual UUID is uuid."""
+    assert matches("uuid", str(value))
