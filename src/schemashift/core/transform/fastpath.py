@@ -15,8 +15,8 @@ What keeps the typed paths as strict as ``schemashift.core.jsonparse``:
   an extra colon can appear, a ``\\u003a`` escape, is looked for only when the input has a
   backslash at all.
 * limits: the byte size; the key count (at most the colon count); the nesting depth, which
-  the types bound unless they hold ``Any``, in which case the number of ``{`` and ``[``
-  bounds it, and a payload over the bound takes the Python path.
+  the types bound, and inside a value typed ``Any`` the walker measures (against the limit
+  minus the deepest typed level, so a payload near the limit takes the Python path).
 """
 
 from __future__ import annotations
@@ -44,12 +44,11 @@ _REFUSALS: Final = (
 
 
 class _Decoder:
-    __slots__ = ("bounded", "decode", "walker")
+    __slots__ = ("decode", "walker")
 
     def __init__(self, built: FastType) -> None:
         self.decode: Callable[[bytes], Any] = msgspec.json.Decoder(built.annotation).decode
         self.walker = built.walker
-        self.bounded = not built.open_ended
 
 
 class FastPath:
@@ -66,7 +65,6 @@ class FastPath:
         limits = options.limits
         self._max_bytes = limits.max_bytes
         self._max_keys = limits.max_keys
-        self._max_depth = limits.max_depth
         self._check_duplicates = limits.reject_duplicate_keys
         meta = msgspec.json.encode(dict(metadata)) if metadata else b""
         self._meta_alone = meta
@@ -86,10 +84,10 @@ class FastPath:
                 added = decoder.walker(value) if decoder.walker is not None else 0
             except _REFUSALS:
                 continue
-            return self._finish(raw, value, added, decoder.bounded)
+            return self._finish(raw, value, added)
         return None
 
-    def _finish(self, raw: bytes, value: Any, added: int, bounded: bool) -> bytes | None:
+    def _finish(self, raw: bytes, value: Any, added: int) -> bytes | None:
         body = self._encode(value)
         colons = raw.count(b":")
         if self._max_keys is not None and colons > self._max_keys:
@@ -97,12 +95,6 @@ class FastPath:
         if self._check_duplicates and (
             colons + added != body.count(b":")
             or (b"\\" in raw and (b"\\u003a" in raw or b"\\u003A" in raw))
-        ):
-            return None
-        if (
-            not bounded
-            and self._max_depth is not None
-            and raw.count(b"{") + raw.count(b"[") > self._max_depth
         ):
             return None
         if not self._meta_tail:
@@ -128,8 +120,5 @@ def build_fast_path(
             return None
         if lenient and not builder.widened:
             break  # nothing was widened: it would refuse exactly what the strict one refuses
-        max_depth = options.limits.max_depth
-        if max_depth is not None and built.depth > max_depth:
-            return None
         decoders.append(_Decoder(built))
     return FastPath(decoders, options, metadata)

@@ -30,6 +30,7 @@ from typing import Annotated, Any, Literal, Union
 
 import msgspec
 
+from schemashift.core.jsonparse import measure
 from schemashift.core.transform.coercions import (
     epoch_to_datetime,
     number_to_string,
@@ -58,7 +59,20 @@ Walker = Callable[[Any], int]
 Fix = Callable[[Any], tuple[Any, int]]
 Repair = tuple[frozenset[Any], Fix]
 
-_OBJECT_KEYS = frozenset({"type", "properties", "required", "additionalProperties"})
+_OBJECT_KEYS = frozenset(
+    {
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "dependentRequired",
+        "oneOf",
+        "anyOf",
+    }
+)
+# what a tagged-union branch beside an object's properties may say (checked on the struct)
+_BRANCH_KEYS = frozenset({"properties", "required", "dependentRequired"})
+_BRANCH_PROPERTY_KEYS = frozenset({"const", "enum", "type"})
 _ARRAY_KEYS = frozenset({"type", "items", "minItems", "maxItems"})
 _STRING_KEYS = frozenset({"type", "minLength", "maxLength", "pattern"})
 _NUMBER_KEYS = frozenset({"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
@@ -89,6 +103,9 @@ class FastTypeBuilder:
         self.options = options
         self.ignored = ignored
         self.lenient = lenient
+        # how deep an ``Any`` value may nest: the depth limit minus the deepest typed level,
+        # set once the root is built (walkers read it then)
+        self.budget: list[int] = [0]
         self.widened = 0  # scalars widened for a coercion; 0 makes the lenient decoder moot
         self.compiler = SchemaCompiler(root, options)
         self.refs = RefResolver(root, lambda schema, where: _never)
@@ -96,11 +113,16 @@ class FastTypeBuilder:
         self._count = 0
 
     def build_root(self) -> FastType:
-        return self.build(self.refs.root, top=True)
+        built = self.build(self.refs.root, top=True)
+        max_depth = self.options.limits.max_depth
+        self.budget[0] = 2**31 if max_depth is None else max_depth - built.depth
+        if self.budget[0] < 0:
+            raise Unsupported("types nested deeper than the depth limit")
+        return built
 
     def build(self, schema: Any, top: bool = False) -> FastType:
         if schema is True or (isinstance(schema, dict) and set(schema) <= ANNOTATIONS):
-            return FastType(Any, _ALL_KINDS, open_ended=True)
+            return FastType(Any, _ALL_KINDS, _depth_walker(self.budget), open_ended=True)
         if not isinstance(schema, dict):
             raise Unsupported("the false schema")
         if "$ref" in schema:
@@ -110,7 +132,7 @@ class FastTypeBuilder:
         keys = set(schema) - ANNOTATIONS
         if "enum" in schema or "const" in schema:
             return _literal(schema, keys)
-        if "anyOf" in schema or "oneOf" in schema:
+        if ("anyOf" in schema or "oneOf" in schema) and "properties" not in schema:
             return self._union_of(schema, keys)
         types = schema.get("type")
         if types is None:
@@ -210,6 +232,8 @@ class FastTypeBuilder:
             )
         if additional not in (True, False):
             raise Unsupported("properties beside an additionalProperties schema")
+        if "anyOf" in schema and "oneOf" in schema:
+            raise Unsupported("anyOf and oneOf together")
         required = set(schema.get("required", ()))
         if not required <= set(declared):
             raise Unsupported("required names without a property")
@@ -251,7 +275,13 @@ class FastTypeBuilder:
             forbid_unknown_fields=True,
             kw_only=True,
         )
-        walker = _struct_walker(struct, fills, subs, repairs) if fills or subs or repairs else None
+        attrs = {name: attr for attr, name in rename.items()}
+        checks = _presence_checks(schema, attrs)
+        walker = (
+            _struct_walker(struct, fills, subs, repairs, checks)
+            if fills or subs or repairs or checks
+            else None
+        )
         return FastType(
             struct,
             frozenset({"object"}),
@@ -444,11 +474,88 @@ def _colons(value: Any) -> int:
     return msgspec.json.encode(value).count(b":")
 
 
+Check = Callable[[Any], bool]
+
+
+def _presence_checks(schema: dict[str, Any], attrs: dict[str, str]) -> list[Check]:
+    """``dependentRequired`` and tagged-union branches as predicates over a decoded struct."""
+    checks: list[Check] = []
+    dependent = schema.get("dependentRequired")
+    if dependent:
+        checks.append(_dependent_check(dependent, attrs))
+    for keyword in ("oneOf", "anyOf"):
+        if keyword in schema:
+            branches = [_branch_check(b, attrs) for b in schema[keyword]]
+            checks.append(_choice_check(branches, exactly_one=keyword == "oneOf"))
+    return checks
+
+
+def _dependent_check(dependent: dict[str, list[str]], attrs: dict[str, str]) -> Check:
+    unset = msgspec.UNSET
+    rules: list[tuple[str, list[str | None]]] = [
+        (attrs[trigger], [attrs.get(n) for n in needed])
+        for trigger, needed in dependent.items()
+        if trigger in attrs  # an undeclared trigger can never be present in the struct
+    ]
+
+    def check(obj: Any) -> bool:
+        for trigger, needed in rules:
+            if getattr(obj, trigger) is not unset:
+                for attr in needed:
+                    if attr is None or getattr(obj, attr) is unset:
+                        return False
+        return True
+
+    return check
+
+
+def _branch_check(branch: Any, attrs: dict[str, str]) -> Check:
+    if not isinstance(branch, dict) or not set(branch) - ANNOTATIONS <= _BRANCH_KEYS:
+        raise Unsupported("a union branch beside properties that is more than a tag")
+    unset = msgspec.UNSET
+    values: list[tuple[str, frozenset[Any]]] = []
+    for name, sub in branch.get("properties", {}).items():
+        if not isinstance(sub, dict) or not set(sub) - ANNOTATIONS <= _BRANCH_PROPERTY_KEYS:
+            raise Unsupported("a tag property that is more than const or enum")
+        if "type" in sub or name not in attrs:
+            raise Unsupported("a tag property with a type, or undeclared")
+        allowed = [sub["const"]] if "const" in sub else list(sub.get("enum", []))
+        if "const" in sub and "enum" in sub:
+            raise Unsupported("const and enum together")
+        if any(isinstance(v, bool | float | dict | list) for v in allowed):
+            raise Unsupported("a tag that is not a string, integer or null")
+        values.append((attrs[name], frozenset(allowed)))
+    required = [attrs.get(n) for n in branch.get("required", [])]
+    dependent = _dependent_check(branch.get("dependentRequired", {}), attrs)
+
+    def check(obj: Any) -> bool:
+        for attr, allowed in values:
+            value = getattr(obj, attr)
+            # True == 1 in Python: a boolean is never an allowed string/integer/null tag
+            if value is not unset and (type(value) is bool or value not in allowed):
+                return False
+        for attr in required:
+            if attr is None or getattr(obj, attr) is unset:
+                return False
+        return dependent(obj)
+
+    return check
+
+
+def _choice_check(branches: list[Check], *, exactly_one: bool) -> Check:
+    def check(obj: Any) -> bool:
+        matched = sum(1 for branch in branches if branch(obj))
+        return matched == 1 if exactly_one else matched >= 1
+
+    return check
+
+
 def _struct_walker(
     struct: type,
     fills: list[tuple[str, Any]],
     subs: list[tuple[str, Walker]],
     repairs: list[tuple[str, Repair]],
+    checks: list[Check],
 ) -> Walker:
     unset = msgspec.UNSET
     # each filled field adds its key's colon and those inside its value
@@ -476,7 +583,21 @@ def _struct_walker(
                 added += colons
         for attr, sub in subs:
             added += sub(getattr(obj, attr))
+        for check in checks:
+            if not check(obj):
+                raise Refused  # the Python path says which rule failed
         return added
+
+    return walk
+
+
+def _depth_walker(budget: list[int]) -> Walker:
+    def walk(value: Any) -> int:
+        if type(value) is dict or type(value) is list:
+            depth, _ = measure(value, budget[0])
+            if depth > budget[0]:
+                raise Refused  # perhaps too deep: the Python path measures exactly
+        return 0
 
     return walk
 
