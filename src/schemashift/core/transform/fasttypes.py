@@ -534,8 +534,8 @@ def _branch_check(branch: Any, attrs: dict[str, str]) -> Check:
             # True == 1 in Python: a boolean is never an allowed string/integer/null tag
             if value is not unset and (type(value) is bool or value not in allowed):
                 return False
-        for attr in required:
-            if attr is None or getattr(obj, attr) is unset:
+        for name in required:
+            if name is None or getattr(obj, name) is unset:
                 return False
         return dependent(obj)
 
