@@ -61,7 +61,11 @@ class Checker:
         self.policy = policy
         self.observed = observed or {}
         self.budget = budget
-        self._assumed: set[tuple[tuple[str, ...], frozenset[str] | None, str, str]] = set()
+        self._assumed: set[tuple[tuple[str, ...], frozenset[str] | None, str]] = set()
+        self._texts: dict[tuple[int, str], str] = {}
+        self._same_documents = writer.dialect == reader.dialect and canonical_text(
+            writer.raw
+        ) == canonical_text(reader.raw)
         self._validators: dict[tuple[int, str], Any] = {}
 
     # -- entry point
@@ -170,7 +174,9 @@ class Checker:
             if reader.value:
                 return []
             return [Finding(path, FindingCode.READER_REJECTS_ALL, "the reader accepts nothing")]
-        key = (tuple(c.pointer for c in writer.cores), writer.only, reader.pointer, path[:0])
+        if any(self._identical(core, reader) for core in writer.cores):
+            return []  # the writer is a conjunction that includes the reader itself
+        key = (tuple(c.pointer for c in writer.cores), writer.only, reader.pointer)
         if key in self._assumed:
             return []  # co-inductive hypothesis (see the module docstring)
         self._assumed.add(key)
@@ -276,6 +282,27 @@ class Checker:
                 "the reader's if/then/else is not guaranteed for every writer value",
             )
         ]
+
+    def _text(self, document: SchemaDocument, pointer: str) -> str:
+        key = (id(document), pointer)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = canonical_text(document.raw_at(pointer))
+        return text
+
+    def _identical(self, core: SchemaNode, reader: SchemaNode) -> bool:
+        """Whether a writer conjunct is literally the reader subschema: same text, same
+        dialect, and no reference whose target could differ between the two documents."""
+        if self._same_documents:
+            return core.pointer == reader.pointer
+        if self.writer_doc.dialect != self.reader_doc.dialect:
+            return False
+        text = self._text(self.writer_doc, core.pointer)
+        return (
+            "$ref" not in text
+            and "Ref" not in text
+            and text == self._text(self.reader_doc, reader.pointer)
+        )
 
     def _same(self, writer: Writer, reader: SchemaNode, part: Any) -> bool:
         """Whether some writer core states the reader's ``part`` identically (canonical text,
