@@ -408,3 +408,27 @@ def test_nothing_named_in_a_schema_is_imported_or_executed(
         assert EVIL_MODULE not in sys.modules
     finally:
         sys.path.remove(str(tmp_path))
+
+
+@pytest.mark.parametrize("value", [BIG, NEGATIVE, 2**64, -(2**63) - 1])
+def test_observing_integers_beyond_64_bits_is_not_a_server_error(
+    client: TestClient, value: int
+) -> None:
+    """Drift observation stores the profile (with min/max) exactly: no 5xx for big integers."""
+    body = '{"payloads": [' + ",".join(f'{{"n": {value}}}' for _ in range(20)) + "]}"
+    response = client.post(
+        "/v1/subjects/big/observe",
+        content=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text[:300]
+    stored = client.get("/subjects/big/versions/latest/schema")
+    assert stored.status_code == 200 and stored.json()["properties"]["n"]["type"] == "integer"
+
+
+def test_schema_keywords_beyond_64_bits_are_stored_exactly(client: TestClient) -> None:
+    """`maximum: 2**63`, `minimum: -80888888888888888888` read back digit for digit."""
+    schema_text = '{"type":"integer","maximum":9223372036854775808,"minimum":-80888888888888888888}'
+    assert client.post("/subjects/bounds/versions", json={"schema": schema_text}).status_code == 200
+    raw = client.get("/subjects/bounds/versions/1/schema").content
+    assert b"9223372036854775808" in raw and b"-80888888888888888888" in raw
