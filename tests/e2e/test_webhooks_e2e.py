@@ -106,7 +106,7 @@ def test_subscribe_receive_dead_letter_resend_and_remove(tmp_path: Path) -> None
                 "add",
                 receiver.url,
                 "--subject",
-                "orders/.*",
+                "orders/*",
                 "--kind",
                 "schema.updated",
                 "--secret",
@@ -139,7 +139,7 @@ def test_subscribe_receive_dead_letter_resend_and_remove(tmp_path: Path) -> None
             code, out, _ = await cli("--url", server.url, "deliveries", "--status", "dead")
             assert code == 0 and "orders/refunded" in out and "HTTP 410" in out
             code, out, _ = await cli("--url", server.url, "list")
-            assert code == 0 and "orders/.*" in out and receiver.url in out
+            assert code == 0 and "orders/*" in out and receiver.url in out
 
             refusing[0] = False
             code, out, _ = await cli("--url", server.url, "resend", "--dead")

@@ -39,7 +39,7 @@ def test_create_list_get_patch_delete(env: tuple[TestClient, WebhookStore]) -> N
     api, _ = env
     created = api.post(
         "/v1/webhooks",
-        json={"url": "http://127.0.0.1:9/hook", "subjects": ["orders/.*"], "secret": SECRET},
+        json={"url": "http://127.0.0.1:9/hook", "subjects": ["orders/*"], "secret": SECRET},
     )
     assert created.status_code == 201
     body = created.json()
@@ -83,7 +83,7 @@ def test_a_generated_secret_is_long_and_random(env: tuple[TestClient, WebhookSto
         ({"url": "http://169.254.169.254/latest"}, 422, 42211, "metadata"),
         ({"url": "http://10.0.0.1/"}, 422, 42211, "allow-list"),
         ({"url": "ftp://127.0.0.1/"}, 422, 42211, "http or https"),
-        ({"url": "http://127.0.0.1/", "subjects": ["("]}, 422, 42200, "invalid subject pattern"),
+        ({"url": "http://127.0.0.1/", "subjects": ["re:("]}, 422, 42200, "invalid subject pattern"),
         ({"url": "http://127.0.0.1/", "subjects": []}, 422, 42200, "at least one"),
         (
             {"url": "http://127.0.0.1/", "kinds": ["schema.deleted"]},

@@ -82,7 +82,7 @@ async def recorded(store: WebhookStore, status: DeliveryStatus, count: int) -> N
     await wait_until(reached)
 
 
-def subscribe(store: WebhookStore, url: str, *, subjects: Sequence[str] = (".*",)) -> int:
+def subscribe(store: WebhookStore, url: str, *, subjects: Sequence[str] = ("*",)) -> int:
     service = Webhooks(store)
     return service.create(url, subjects=subjects, secret=SECRET).id
 
@@ -421,7 +421,7 @@ def test_subject_patterns_and_kinds_filter_what_is_sent(store: WebhookStore) -> 
         async with LoopbackReceiver() as receiver:
             Webhooks(store).create(
                 receiver.url,
-                subjects=["orders/.*"],
+                subjects=["orders/*"],
                 kinds=["schema.updated", "version.sunset"],
                 secret=SECRET,
             )

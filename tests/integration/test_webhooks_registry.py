@@ -8,7 +8,6 @@ registered, across a dispatcher restart.
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,7 +74,7 @@ def test_a_hundred_registered_versions_arrive_in_order_across_a_restart(db_url: 
         async with LoopbackReceiver(respond) as receiver:
             first = WebhookStore.from_url(db_url)
             Webhooks(first).create(
-                receiver.url, subjects=[re.escape(subject)], kinds=["schema.updated"], secret=SECRET
+                receiver.url, subjects=[subject], kinds=["schema.updated"], secret=SECRET
             )
             dispatcher = WebhookDispatcher(first, registry, options=FAST)
             task = asyncio.create_task(dispatcher.run())

@@ -34,7 +34,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[WebhookSto
 
 
 def add(store: WebhookStore, url: str = "http://127.0.0.1:1/hook") -> int:
-    return store.add_subscription(url=url, subjects=[".*"], kinds=KINDS, secret=SECRET, now=1.0).id
+    return store.add_subscription(url=url, subjects=["*"], kinds=KINDS, secret=SECRET, now=1.0).id
 
 
 def new(sub: int, seq: int, subject: str = "s") -> NewDelivery:
@@ -44,7 +44,7 @@ def new(sub: int, seq: int, subject: str = "s") -> NewDelivery:
 def test_subscriptions_round_trip(store: WebhookStore) -> None:
     sub = store.add_subscription(
         url="https://hooks.example/x",
-        subjects=["orders/.*", "payments/settled"],
+        subjects=["orders/*", "re:payments/(settled|refunded)"],
         kinds=[EventKind.SCHEMA_UPDATED, EventKind.VERSION_SUNSET],
         secret=SECRET,
         description="billing",
@@ -52,7 +52,7 @@ def test_subscriptions_round_trip(store: WebhookStore) -> None:
     )
     again = store.get_subscription(sub.id)
     assert again == sub
-    assert again.subjects == ("orders/.*", "payments/settled")
+    assert again.subjects == ("orders/*", "re:payments/(settled|refunded)")
     assert again.kinds == {EventKind.SCHEMA_UPDATED, EventKind.VERSION_SUNSET}
     changed = store.update_subscription(sub.id, enabled=False, subjects=["x"])
     assert (changed.enabled, changed.subjects, changed.url) == (False, ("x",), sub.url)

@@ -53,7 +53,7 @@ class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str
-    subjects: list[str] = Field(default_factory=lambda: [".*"])
+    subjects: list[str] = Field(default_factory=lambda: ["*"])
     kinds: list[str] = Field(default_factory=lambda: list(ALL_KINDS))
     secret: str | None = None
     enabled: bool = True

@@ -1,6 +1,6 @@
 """`schemashift webhooks`: manage webhook subscriptions and deliveries through the HTTP API.
 
-    schemashift webhooks add https://hooks.example/schemas --subject 'orders/.*'
+    schemashift webhooks add https://hooks.example/schemas --subject 'orders/*'
     schemashift webhooks list
     schemashift webhooks deliveries --status dead
     schemashift webhooks resend 42            (or: resend --dead [--subscription 3])
@@ -48,7 +48,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         dest="subjects",
         metavar="PATTERN",
-        help="regular expression matched against the whole subject (repeatable; default: .*)",
+        help=(
+            "subject name, glob (orders/*) or re:<regex>, matched against the whole subject"
+            " (repeatable; default: *)"
+        ),
     )
     add.add_argument(
         "--kind",

@@ -27,13 +27,19 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
 
 from schemashift.monitoring.metrics import Metrics
-from schemashift.webhooks.events import DEFAULT_SOURCE, OutboxReader, cloudevent, encode_event
+from schemashift.webhooks.events import (
+    DEFAULT_SOURCE,
+    OutboxReader,
+    OutboxRecordLike,
+    cloudevent,
+    encode_event,
+)
 from schemashift.webhooks.events import event_id as make_event_id
 from schemashift.webhooks.model import Delivery, DeliveryStatus, Subscription
 from schemashift.webhooks.retry import Outcome, RetryPolicy
@@ -202,8 +208,19 @@ class WebhookDispatcher:
         records = await asyncio.to_thread(self.outbox.read_outbox, after, self.options.batch_size)
         if not records:
             return 0
-        subscriptions = await asyncio.to_thread(self.store.list_subscriptions)
-        new = [
+        # Matching patterns and encoding bodies is CPU work: keep it off the event loop, so
+        # even a pathological user regex never stalls other subscriptions' deliveries.
+        new = await asyncio.to_thread(self._plan, records)
+        last = max(record.seq for record in records)
+        moved = await asyncio.to_thread(self.store.fan_out, after, last, new, now=self.clock())
+        if not moved:
+            log.info("webhook fan-out lost a race for the cursor at %d; re-reading", after)
+        return len(records)
+
+    def _plan(self, records: Sequence[OutboxRecordLike]) -> list[NewDelivery]:
+        """The deliveries for ``records``: one per record and matching subscription."""
+        subscriptions = self.store.list_subscriptions()
+        return [
             NewDelivery(
                 subscription_id=sub.id,
                 seq=record.seq,
@@ -223,11 +240,6 @@ class WebhookDispatcher:
             for sub in subscriptions
             if sub.wants(record.kind, record.subject)
         ]
-        last = max(record.seq for record in records)
-        moved = await asyncio.to_thread(self.store.fan_out, after, last, new, now=self.clock())
-        if not moved:
-            log.info("webhook fan-out lost a race for the cursor at %d; re-reading", after)
-        return len(records)
 
     # -- per-subscription workers -------------------------------------------------------------
 

@@ -1,18 +1,21 @@
 """Values of the webhooks part: event kinds, subscriptions, deliveries and attempts.
 
-A subscription names a target URL, the subjects it follows (regular expressions matched
-against the *whole* subject name, so ``orders/.*`` never matches ``legacy-orders/x``), the
-event kinds it wants and the secret its requests are signed with.
+A subscription names a target URL, the subjects it follows, the event kinds it wants and the
+secret its requests are signed with. Subject patterns are the ones of the auth grants
+(:mod:`schemashift.security.patterns`), always matched against the *whole* subject name:
+an exact name (``orders/created``), a glob (``orders/*``, ``*`` for all; ``?`` one
+character) matched in linear time, or ``re:<regex>`` for a Python regular expression
+(``re.fullmatch``) — so ``orders/*`` never matches ``legacy-orders/x``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from schemashift.security.patterns import PatternError, SubjectPattern
 from schemashift.webhooks.errors import InvalidSubscriptionError
 
 __all__ = [
@@ -48,17 +51,17 @@ class DeliveryStatus(StrEnum):
     DEAD = "dead"
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile a subject pattern; it is always matched against the whole subject name."""
+def compile_pattern(pattern: str) -> SubjectPattern:
+    """Parse a subject pattern; it is always matched against the whole subject name."""
     if not pattern:
-        raise InvalidSubscriptionError("a subject pattern must not be empty (use '.*' for all)")
+        raise InvalidSubscriptionError("a subject pattern must not be empty (use '*' for all)")
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise InvalidSubscriptionError(
             f"a subject pattern is limited to {MAX_PATTERN_LENGTH} characters"
         )
     try:
-        return re.compile(pattern)
-    except re.error as exc:
+        return SubjectPattern.parse(pattern)
+    except PatternError as exc:
         raise InvalidSubscriptionError(f"invalid subject pattern {pattern!r}: {exc}") from exc
 
 
@@ -90,9 +93,7 @@ class Subscription:
     enabled: bool = True
     description: str = ""
     created_at: float = 0.0
-    _compiled: tuple[re.Pattern[str], ...] = field(
-        init=False, repr=False, compare=False, default=()
-    )
+    _compiled: tuple[SubjectPattern, ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
         if not self.subjects:
@@ -111,9 +112,9 @@ class Subscription:
 
     def wants(self, kind: str, subject: str) -> bool:
         """Whether an outbox record of ``kind`` about ``subject`` is delivered here."""
-        if kind not in self.kinds:
+        if str(kind) not in self.kinds:
             return False
-        return any(p.fullmatch(subject) is not None for p in self._compiled)
+        return any(p.matches(subject) for p in self._compiled)
 
     def to_dict(self, *, include_secret: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -72,7 +72,7 @@ class Webhooks:
             validate_target_url(url, self.url_policy, self.resolver)
         if subjects is not None:
             if not subjects:
-                raise InvalidSubscriptionError("give at least one subject pattern ('.*' for all)")
+                raise InvalidSubscriptionError("give at least one subject pattern ('*' for all)")
             for pattern in subjects:
                 compile_pattern(pattern)
         if kinds is not None:
@@ -90,7 +90,7 @@ class Webhooks:
         self,
         url: str,
         *,
-        subjects: Sequence[str] = (".*",),
+        subjects: Sequence[str] = ("*",),
         kinds: Sequence[str] = ALL_KINDS,
         secret: str | None = None,
         enabled: bool = True,
