@@ -99,7 +99,9 @@ class NatsSubscription:
     async def fetch(self, batch: int, timeout: float) -> Sequence[Delivery]:
         try:
             msgs = await self._sub.fetch(batch, timeout=timeout)
-        except nats.errors.TimeoutError:
+        except (nats.errors.TimeoutError, TimeoutError):
+            # nats-py raises either when the pull request expires with nothing to deliver;
+            # a lost connection shows up in unreachable_for(), not here.
             return []
         except _NATS_ERRORS as exc:
             raise BusError(f"fetch failed: {exc!r}") from exc
