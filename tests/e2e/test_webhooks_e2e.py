@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import orjson
 import uvicorn
 
@@ -175,3 +176,34 @@ def test_the_cli_reports_refusals_and_unreachable_servers(tmp_path: Path) -> Non
         assert code == 1 and "cannot reach" in err
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_the_all_in_one_server_delivers_registrations_to_webhooks(tmp_path: Path) -> None:
+    """`schemashift serve` as composed (server/parts.py): a schema registered through the
+    Confluent API reaches a subscription made with the CLI, signed."""
+    from schemashift.server.settings import ServerSettings
+    from schemashift.server.testing import running_server
+
+    settings = ServerSettings(
+        db_url=f"sqlite:///{tmp_path / 'serve.db'}", port=0, ui=False, log_level="WARNING"
+    )
+
+    async def scenario(url: str) -> ReceivedRequest:
+        async with LoopbackReceiver() as receiver:
+            code, _, err = await cli("--url", url, "add", receiver.url, "--secret", SECRET)
+            assert (code, err) == (0, "")
+            async with httpx.AsyncClient(base_url=url) as client:
+                answer = await client.post(
+                    "/subjects/shop%2Forders/versions",
+                    json={"schema": orjson.dumps(schema("id")).decode(), "schemaType": "JSON"},
+                )
+                assert answer.status_code == 200, answer.text
+            (request,) = await receiver.wait_for(1)
+            return request
+
+    with running_server(settings) as server:
+        request = asyncio.run(asyncio.wait_for(scenario(server.url), 60))
+    verify_signature(SECRET, request.headers, request.body, now=time.time())
+    event = request.json()
+    assert (event["type"], event["subject"]) == ("io.schemashift.schema.updated", "shop/orders")
+    assert event["data"]["version"] == 1
