@@ -38,15 +38,21 @@ def document(root: Node, options: ProfileOptions) -> Schema:
     return {"$schema": SCHEMA_DIALECT, **body}
 
 
-def schema_of(node: Node, options: ProfileOptions, name: str | None) -> Schema:
-    """The schema of every value seen at one node (``{}`` when none was seen)."""
+def schema_of(
+    node: Node, options: ProfileOptions, name: str | None, *, enums: bool = True
+) -> Schema:
+    """The schema of every value seen at one node (``{}`` when none was seen).
+
+    ``enums=False`` for the values of a map: they are free-form user data, so a vocabulary
+    seen so far is no evidence of a closed set.
+    """
     parts: list[Schema] = []
     if node.obj is not None and node.obj.count:
         parts.append(_object_schema(node.obj, options, name))
     if node.arr is not None and node.arr.count:
         parts.append(_array_schema(node.arr, options))
     if node.strings:
-        parts.append(_string_schema(node, options))
+        parts.append(_string_schema(node, options, enums))
     if node.floats:
         parts.append({"type": "number"})
     elif node.integers:
@@ -74,13 +80,13 @@ def _nullable(schema: Schema) -> Schema:
     return out
 
 
-def _string_schema(node: Node, options: ProfileOptions) -> Schema:
+def _string_schema(node: Node, options: ProfileOptions, enums: bool) -> Schema:
     schema: Schema = {"type": "string"}
     fmt = format_of(node, options)
     if fmt is not None:
         schema["format"] = fmt
         return schema
-    values = enum_of(node, options)
+    values = enum_of(node, options) if enums else None
     if values is not None:
         schema["enum"] = values
     return schema
@@ -111,7 +117,7 @@ def _object_schema(stats: ObjectStats, options: ProfileOptions, name: str | None
         values, mask = as_map
         schema: Schema = {"type": "object"}
         if values.count:
-            schema["additionalProperties"] = schema_of(values, options, None)
+            schema["additionalProperties"] = schema_of(values, options, None, enums=False)
         pattern = pattern_of(mask) if is_id_like(mask) else None
         if pattern is not None:
             schema["propertyNames"] = {"pattern": pattern}

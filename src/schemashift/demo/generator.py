@@ -222,6 +222,8 @@ def _click(rng: random.Random, when: datetime, phase: _Phase) -> dict[str, Any]:
         "url": f"https://shop.example.com{page}",
         "element": rng.choice(("button", "link", "image", "card")),
         "browser": rng.choice(_BROWSERS),
+        "user_agent": f"Mozilla/5.0 ({rng.choice(('X11; Linux x86_64', 'Macintosh', 'Windows NT 10.0'))})"
+        f" {rng.choice(_BROWSERS).title()}/{rng.randrange(90, 130)}.0",
         "ip": ".".join(str(rng.randrange(1, 255)) for _ in range(4)),
         "occurred_at": _stamp(when),
         "position": [rng.randrange(0, 1920), rng.randrange(0, 1080)],
@@ -246,6 +248,11 @@ def _signup(rng: random.Random, when: datetime, phase: _Phase) -> dict[str, Any]
         "country": rng.choice(_COUNTRIES),
         "marketing_opt_in": rng.random() < 0.4,
         "plan": rng.choice(("free", "plus", "pro")),
+        "device": {
+            "platform": rng.choice(_CHANNELS),
+            "app_version": f"{rng.randrange(1, 5)}.{rng.randrange(20)}.{rng.randrange(10)}",
+            "locale": rng.choice(("de-DE", "en-US", "en-GB", "fr-FR", "ja-JP")),
+        },
         "properties": _properties(rng),
     }
     if rng.random() < 0.5:
