@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, TextIO
 
 from schemashift.server import cli_options
 
@@ -44,58 +45,40 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return cli_options.serve_from_args(args, stdout, stderr, demo=demo)
 
 
-def _report(data: BinaryIO, stdout: TextIO, stderr: TextIO, *, source: str) -> int:
-    from schemashift.cli import infer
-
-    report = getattr(infer, "report", None)
-    if report is None:  # an Analyzer without its report: print the inferred schema instead
-        return _schema_only(data, stdout, stderr, source=source)
-    code: int = report(data, stdout, stderr, source=source)
-    return code
-
-
-def _schema_only(data: BinaryIO, stdout: TextIO, stderr: TextIO, *, source: str) -> int:
-    import json
-
+def _read_payloads(path: Path, stderr: TextIO) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(file name, payload) per readable line; unreadable lines reported as FILE:LINE: code."""
     from schemashift.core.jsonparse import loads_object
-    from schemashift.core.profile import Profile
     from schemashift.errors import PayloadError
 
-    profile, bad = Profile(), 0
-    for number, line in enumerate(data, 1):
-        if not line.strip():
-            continue
-        try:
-            profile.add(loads_object(line))
-        except PayloadError as exc:
-            bad += 1
-            stderr.write(f"{source}:{number}: {exc.code}: {exc.message}\n")
-    stdout.write(f"{source}: {profile.count} payloads, {bad} unreadable\n")
-    stdout.write(json.dumps(profile.finish(), indent=2) + "\n")
-    return 0 if profile.count else 1
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                yield path.name, loads_object(line)
+            except PayloadError as exc:
+                stderr.write(f"{path}:{number}: {exc.code}: {exc.message}\n")
 
 
 def _report_file(path: Path, stdout: TextIO, stderr: TextIO) -> int:
+    from schemashift.cli import infer
+
     if not path.is_file():
         stderr.write(f"schemashift run: no such file: {path}\n")
         return 2
-    with path.open("rb") as handle:
-        return _report(handle, stdout, stderr, source=str(path))
+    profiles = infer.report(_read_payloads(path, stderr), stdout)
+    if not profiles:
+        stderr.write(f"schemashift run: no readable JSON object in {path}\n")
+        return 1
+    return 0
 
 
 def _report_generated(stdout: TextIO, stderr: TextIO) -> int:
-    import io
     import random
 
-    import orjson
-
+    from schemashift.cli import infer
     from schemashift.demo import generator
 
-    by_subject: dict[str, list[bytes]] = {}
-    for subject, payload in generator.generate(random.Random(7), REPORT_EVENTS):
-        by_subject.setdefault(subject, []).append(orjson.dumps(payload) + b"\n")
-    code = 0
-    for subject, lines in sorted(by_subject.items()):
-        data = io.BytesIO(b"".join(lines))
-        code = max(code, _report(data, stdout, stderr, source=f"generated {subject} events"))
-    return code
+    del stderr
+    infer.report(generator.generate(random.Random(7), REPORT_EVENTS), stdout)
+    return 0
