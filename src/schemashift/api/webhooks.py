@@ -113,13 +113,13 @@ class _BadQuery(WebhookError):
 
 def _subscription_view(service: Webhooks, subscription_id: int) -> dict[str, Any]:
     subscription = service.get(subscription_id)
-    return _with_counts(service, subscription.to_dict())
+    return _with_counts(service.store.counts(), subscription.to_dict())
 
 
-def _with_counts(service: Webhooks, view: dict[str, Any]) -> dict[str, Any]:
-    store = service.store
-    view["pending"] = store.count(DeliveryStatus.PENDING, view["id"])
-    view["dead"] = store.count(DeliveryStatus.DEAD, view["id"])
+def _with_counts(counts: dict[int, dict[str, int]], view: dict[str, Any]) -> dict[str, Any]:
+    mine = counts.get(view["id"], {})
+    view["pending"] = mine.get(DeliveryStatus.PENDING.value, 0)
+    view["dead"] = mine.get(DeliveryStatus.DEAD.value, 0)
     return view
 
 
@@ -144,7 +144,8 @@ def create_subscription(body: SubscriptionIn, request: Request) -> Response:
 def list_subscriptions(request: Request) -> Response:
     def call() -> list[dict[str, Any]]:
         service = _service(request)
-        return [_with_counts(service, s.to_dict()) for s in service.list_subscriptions()]
+        counts = service.store.counts()
+        return [_with_counts(counts, s.to_dict()) for s in service.list_subscriptions()]
 
     return _answer(call, lambda views: views)
 
@@ -227,7 +228,7 @@ def update_subscription(
         updated = service.update(subscription_id, **body.model_dump(exclude_unset=True))
         # A new secret is shown once, in the answer to the request that set it.
         view = updated.to_dict(include_secret=body.secret is not None)
-        return _with_counts(service, view)
+        return _with_counts(service.store.counts(), view)
 
     return _answer(call, lambda view: view)
 

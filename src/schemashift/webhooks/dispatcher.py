@@ -135,7 +135,8 @@ class WebhookDispatcher:
             signal.set()
 
     async def stop(self) -> None:
-        """Ask :meth:`run` to finish; in-flight attempts are abandoned and retried later."""
+        """Ask :meth:`run` to finish (also if it has not started yet: a stopped dispatcher
+        stays stopped); in-flight attempts are abandoned and retried later."""
         self._stopping = True
         if self._wake is not None:
             self._wake.set()
@@ -143,7 +144,6 @@ class WebhookDispatcher:
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        self._stopping = False
         async with httpx.AsyncClient(
             transport=self.transport, follow_redirects=False, trust_env=False
         ) as client:

@@ -88,16 +88,29 @@ class Sender:
 
     async def send(self, subscription: Subscription, delivery: Delivery) -> AttemptResult:
         try:
-            if _names_an_address(subscription.url):  # nothing to resolve: no thread needed
-                target = validate_target_url(subscription.url, self.url_policy, self.resolver)
-            else:
-                target = await asyncio.to_thread(
-                    validate_target_url, subscription.url, self.url_policy, self.resolver
-                )
+            # One deadline for the whole attempt: resolving the name, connecting, sending
+            # and a receiver that trickles its answer slowly.
+            async with asyncio.timeout(self.timeout):
+                target = await self._check(subscription.url)
+                return await self._post(subscription, delivery, target)
+        except (TimeoutError, httpx.TimeoutException):
+            return AttemptResult(Outcome.RETRY, error=f"timeout after {self.timeout:g}s")
         except ResolutionError as exc:
             return AttemptResult(Outcome.RETRY, error=_short(exc.message))
         except TargetUrlError as exc:
             return AttemptResult(Outcome.REFUSED_URL, error=_short(exc.message))
+        except httpx.TransportError as exc:
+            detail = str(exc) or type(exc).__name__
+            return AttemptResult(Outcome.RETRY, error=_short(f"{type(exc).__name__}: {detail}"))
+
+    async def _check(self, url: str) -> TargetUrl:
+        if _names_an_address(url):  # nothing to resolve: no thread needed
+            return validate_target_url(url, self.url_policy, self.resolver)
+        return await asyncio.to_thread(validate_target_url, url, self.url_policy, self.resolver)
+
+    async def _post(
+        self, subscription: Subscription, delivery: Delivery, target: TargetUrl
+    ) -> AttemptResult:
         timestamp = int(self.clock())
         headers = signed_headers(subscription.secret, timestamp, delivery.body, delivery.event_id)
         headers["Host"] = _host_header(target)
@@ -110,16 +123,8 @@ class Sender:
             extensions=extensions,
             timeout=httpx.Timeout(self.timeout),
         )
-        try:
-            # The overall deadline also bounds a receiver that trickles its answer slowly.
-            async with asyncio.timeout(self.timeout):
-                response = await self.client.send(request, stream=True)
-                await response.aclose()
-        except (TimeoutError, httpx.TimeoutException):
-            return AttemptResult(Outcome.RETRY, error=f"timeout after {self.timeout:g}s")
-        except httpx.TransportError as exc:
-            detail = str(exc) or type(exc).__name__
-            return AttemptResult(Outcome.RETRY, error=_short(f"{type(exc).__name__}: {detail}"))
+        response = await self.client.send(request, stream=True)
+        await response.aclose()  # the answer's body is never read
         outcome = classify_status(response.status_code)
         error = None if outcome is Outcome.DELIVERED else f"HTTP {response.status_code}"
         if 300 <= response.status_code < 400:

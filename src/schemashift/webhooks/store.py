@@ -436,6 +436,18 @@ class WebhookStore:
             )
             return int(result.rowcount)
 
+    def counts(self) -> dict[int, dict[str, int]]:
+        """Per subscription, how many deliveries are in each status (one query)."""
+        d = t.deliveries
+        query = select(d.c.subscription_id, d.c.status, func.count()).group_by(
+            d.c.subscription_id, d.c.status
+        )
+        found: dict[int, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            for subscription_id, status, number in conn.execute(query):
+                found.setdefault(int(subscription_id), {})[str(status)] = int(number)
+        return found
+
     def count(self, status: DeliveryStatus, subscription_id: int | None = None) -> int:
         d = t.deliveries
         query = select(func.count()).where(d.c.status == status.value)
