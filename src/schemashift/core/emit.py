@@ -129,7 +129,7 @@ def _object_schema(stats: ObjectStats, options: ProfileOptions, name: str | None
     union = tagged_union(stats, required, options)
     if union is not None:
         return _tagged_schema(union, properties, required, options)
-    schema = {"type": "object", "properties": properties}
+    schema = {"type": "object", "properties": properties} if properties else {"type": "object"}
     if required:
         schema["required"] = required
     if stats.keysets is not None:
