@@ -104,3 +104,48 @@ def test_cli_prints_the_url_and_stops_cleanly_on_sigterm(
     events = [json.loads(line)["event"] for line in err.splitlines() if line.startswith("{")]
     assert events[-1] == "server.stopped"
     assert "server.started" in events
+
+
+def test_no_open_registry_on_a_network_interface(tmp_path: Path) -> None:
+    """Serving without --auth-config beyond loopback is refused before anything binds."""
+    from schemashift.security.exposure import InsecureExposureError
+
+    settings = ServerSettings(db_url=f"sqlite:///{tmp_path / 'x.db'}", host="0.0.0.0", port=0)
+    with pytest.raises(InsecureExposureError), running_server(settings):
+        pass
+
+
+def test_the_ui_obeys_the_auth_config(tmp_path: Path) -> None:
+    """With --auth-config the UI needs credentials and shows only readable subjects."""
+    from schemashift.security.hashing import hash_token, new_token
+
+    reader = new_token()
+    config = tmp_path / "auth.json"
+    config.write_text(
+        json.dumps(
+            {
+                "tokens": [
+                    {
+                        "name": "shop-reader",
+                        "token": hash_token(reader),
+                        "grants": [{"subjects": "shop/*", "rights": ["read"]}],
+                    }
+                ]
+            }
+        )
+    )
+    settings = ServerSettings(
+        db_url=f"sqlite:///{tmp_path / 'auth.db'}", port=0, auth_config=config
+    )
+    with running_server(settings) as server, httpx.Client(base_url=server.url) as http:
+        server.registry.register("shop/order", {"type": "object"})
+        server.registry.register("hr/salary", {"type": "object"})
+        assert http.get("/ui/api/subjects").status_code == 401
+        headers = {"Authorization": f"Bearer {reader}"}
+        rows = http.get("/ui/api/subjects", headers=headers).json()["subjects"]
+        assert [r["subject"] for r in rows] == ["shop/order"]
+        detail = http.get("/ui/api/subject", params={"subject": "hr/salary"}, headers=headers)
+        assert detail.status_code == 404  # answered as if it did not exist: names do not leak
+        accept = http.post("/ui/api/quarantine/1/accept", headers=headers)
+        assert accept.status_code == 403
+        assert http.get("/healthz").status_code == 200  # probes stay public

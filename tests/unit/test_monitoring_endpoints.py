@@ -105,7 +105,7 @@ def test_readyz_times_out_a_hanging_store(monkeypatch: pytest.MonkeyPatch) -> No
         def list_subjects(self) -> list[str]:
             import time
 
-            time.sleep(0.5)
+            time.sleep(0.3)
             return []
 
     monkeypatch.setattr(monitoring, "READY_TIMEOUT", 0.05)

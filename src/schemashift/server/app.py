@@ -106,6 +106,15 @@ class SchemaShiftServer:
         from schemashift.bus import connect_bus
         from schemashift.registry.service import Registry
 
+        auth = None
+        if self.settings.auth_config is not None:
+            from schemashift.security.config import load_auth_config
+
+            auth = load_auth_config(self.settings.auth_config)
+        from schemashift.security.exposure import require_auth_for_host
+
+        # no open registry on a network interface by accident (InsecureExposureError)
+        require_auth_for_host(self.settings.host, auth, self.settings.insecure)
         # bind first: a taken port fails before anything is opened, and a port chosen by
         # the OS (port 0) is known before the parts are told the registry's address
         sock = _bind(self.settings.host, self.settings.port)
@@ -128,11 +137,10 @@ class SchemaShiftServer:
             **parts.state,
         }
         self.app = create_app(self.registry, routers=optional_routers(s, parts), state=state)
-        if s.auth_config is not None:
-            from schemashift.security.config import load_auth_config
+        if auth is not None:
             from schemashift.security.middleware import install_auth
 
-            install_auth(self.app, load_auth_config(s.auth_config))
+            install_auth(self.app, auth)
 
         config = uvicorn.Config(
             self.app, log_config=None, access_log=False, lifespan="on", server_header=False

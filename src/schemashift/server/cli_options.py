@@ -33,6 +33,7 @@ _FIELDS = {
     "demo": "demo",
     "demo_rate": "demo_rate",
     "auth_config": "auth_config",
+    "insecure": "insecure",
     "log_format": "log_format",
     "log_level": "log_level",
 }
@@ -104,6 +105,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="PATH",
         help="users, tokens and rights (see the security docs); default: no authentication",
+    )
+    parser.add_argument(
+        "--insecure",
+        action="store_const",
+        const=True,
+        help="allow serving without --auth-config on a non-loopback address (not recommended)",
     )
     parser.add_argument(
         "--log-format", choices=("json", "text"), help=f"log line format (default {d.log_format})"

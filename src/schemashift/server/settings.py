@@ -49,6 +49,8 @@ class ServerSettings:
     # change arrives at 80 % of it: ~32 s after start with the default)
     demo_cycle_seconds: float = 40.0
     auth_config: Path | None = None
+    # serving without auth beyond loopback is refused unless this says it is on purpose
+    insecure: bool = False
     log_format: LogFormat = "json"
     log_level: str = "INFO"
     # A subscriber (or the raw stream) more than this many messages behind is logged as lagging.
