@@ -481,3 +481,59 @@ def test_injected_clock_sleep_and_random_drive_the_schedule(store: WebhookStore)
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     # 10·(1−0.5·0.5) = 7.5 s, then 30·0.75 = 22.5 s (clock advanced by the injected sleep).
     assert gaps == [pytest.approx(7.5), pytest.approx(22.5)]
+
+
+def test_redirects_are_not_followed(store: WebhookStore) -> None:
+    """A 3xx is the receiver's final word: the Location (here the metadata address) is
+    never contacted and the delivery is dead-lettered with the reason."""
+    outbox = MemoryOutbox()
+    outbox.append("schema.updated", "a", version=1)
+    moved = {"Location": "http://169.254.169.254/latest/meta-data/"}
+
+    async def scenario() -> LoopbackReceiver:
+        async with LoopbackReceiver(lambda r: (302, moved)) as receiver:
+            subscribe(store, receiver.url)
+            async with running(WebhookDispatcher(store, outbox, options=FAST)):
+                await recorded(store, DeliveryStatus.DEAD, 1)
+            return receiver
+
+    receiver = run(scenario)
+    assert len(receiver.requests) == 1
+    (dead,) = store.list_deliveries()
+    assert dead.last_error == "HTTP 302 (redirects are not followed)"
+
+
+def test_retry_after_is_honoured(store: WebhookStore) -> None:
+    """A 429 with Retry-After: 120 waits 120 s (fake clock), longer than the back-off."""
+    outbox = MemoryOutbox()
+    outbox.append("schema.updated", "a", version=1)
+    fake_now = [2_000_000.0]
+    answers = iter([(429, {"Retry-After": "120"})])
+
+    async def fake_sleep(seconds: float) -> None:
+        if seconds >= 1000.0:
+            await asyncio.Event().wait()
+        fake_now[0] += seconds
+        await asyncio.sleep(0)
+
+    async def scenario() -> None:
+        async with LoopbackReceiver(lambda r: next(answers, 200)) as receiver:
+            subscribe(store, receiver.url)
+            dispatcher = WebhookDispatcher(
+                store,
+                outbox,
+                options=DispatcherOptions(
+                    retry=RetryPolicy(base_delay=10.0, jitter=0.0),
+                    timeout=5.0,
+                    poll_interval=1000.0,
+                ),
+                clock=lambda: fake_now[0],
+                sleep=fake_sleep,
+            )
+            async with running(dispatcher):
+                await recorded(store, DeliveryStatus.DELIVERED, 1)
+
+    run(scenario)
+    (delivery,) = store.list_deliveries()
+    first, second = (a.at for a in store.list_attempts(delivery.id))
+    assert second - first == pytest.approx(120.0)

@@ -56,6 +56,7 @@ def schema_v(version: int) -> dict[str, object]:
     }
 
 
+@pytest.mark.slow
 def test_a_hundred_registered_versions_arrive_in_order_across_a_restart(db_url: str) -> None:
     subject = f"orders-{uuid.uuid4().hex[:8]}/created"
     registry = Registry.from_url(db_url, defaults=SubjectConfig(compatibility=Compatibility.NONE))

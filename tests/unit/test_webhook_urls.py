@@ -151,3 +151,28 @@ def test_link_local_is_refused_and_global_allowed_for_any_address(
         assert reason is None
     else:
         assert reason is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "addresses", "pinned", "host"),
+    [
+        ("http://hooks.example/x?y=1", ["8.8.8.8"], "http://8.8.8.8:80/x?y=1", "hooks.example"),
+        ("https://hooks.example:8443", ["8.8.8.8"], "https://8.8.8.8:8443/", "hooks.example:8443"),
+        (
+            "https://hooks.example/p",
+            ["2001:4860::8888"],
+            "https://[2001:4860::8888]:443/p",
+            "hooks.example",
+        ),
+        ("http://[2001:4860::1]:81/p", [], "http://[2001:4860::1]:81/p", "[2001:4860::1]:81"),
+    ],
+)
+def test_requests_are_pinned_to_the_checked_address(
+    url: str, addresses: list[str], pinned: str, host: str
+) -> None:
+    """The request goes to the first checked address; Host keeps the URL's name and port."""
+    from schemashift.webhooks.sender import _host_header, pinned_url
+
+    target = validate_target_url(url, DEFAULT, resolver_to(*addresses))
+    assert pinned_url(target) == pinned
+    assert _host_header(target) == host
