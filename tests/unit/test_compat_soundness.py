@@ -95,6 +95,45 @@ def _extend(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[di
 schemas = st.recursive(_leaf(), _extend, max_leaves=4)
 
 
+def _extend_rich(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    """More keywords: patternProperties, prefixItems/contains, allOf, if/then/else,
+    dependentRequired, property counts and names, const, local $ref."""
+    more = st.one_of(
+        st.builds(
+            lambda a, b: {"type": "object", "patternProperties": {"^a": a, "^k": b}},
+            children,
+            children,
+        ),
+        st.builds(
+            lambda a, b, extra: {"type": "array", "prefixItems": [a], "items": b, **extra},
+            children,
+            children,
+            st.sampled_from([{}, {"minItems": 1}, {"contains": {"type": "integer"}}]),
+        ),
+        st.builds(lambda a, b: {"allOf": [a, b]}, children, children),
+        st.builds(lambda a, b, c: {"if": a, "then": b, "else": c}, children, children, children),
+        st.builds(
+            lambda a: {"type": "object", "dependentRequired": {"a": ["b"]}, "properties": {"a": a}},
+            children,
+        ),
+        st.builds(
+            lambda a: {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 2,
+                "propertyNames": {"maxLength": 1},
+                "additionalProperties": a,
+            },
+            children,
+        ),
+        st.builds(lambda v: {"const": v}, scalars),
+    )
+    return st.one_of(_extend(children), more)
+
+
+rich_schemas = st.recursive(_leaf(), _extend_rich, max_leaves=5)
+
+
 small_json = st.recursive(
     scalars | st.sampled_from([0.5, -1.5, 2.0, "", "abcd"]),
     lambda inner: (
@@ -146,6 +185,24 @@ def test_compatible_verdicts_hold_on_sampled_instances(writer: Any, reader: Any,
     assume(check_compatibility(writer, reader, "BACKWARD").compatible)
     for _ in range(3):
         _checked(writer, reader, draw_instance(data, writer))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    writer=rich_schemas,
+    reader=rich_schemas,
+    candidates=st.lists(small_json, min_size=20, max_size=20),
+)
+def test_rich_pairs_never_compatible_with_a_counterexample(
+    writer: Any, reader: Any, candidates: list[Any]
+) -> None:
+    """A richer grammar, instances from a small JSON grammar: no candidate valid under the
+    writer is rejected by the reader when the checker says compatible."""
+    if not check_compatibility(writer, reader, "BACKWARD").compatible:
+        return
+    for instance in candidates:
+        if _validator(writer).is_valid(instance):
+            _checked(writer, reader, instance)
 
 
 @SETTINGS
