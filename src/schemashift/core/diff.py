@@ -11,7 +11,7 @@ compared by their value schema, so map keys never count as properties.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -109,7 +109,6 @@ class DriftReport:
     base_version: int | None = None
     inferred_schema: dict[str, Any] | None = None
     sample_count: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {

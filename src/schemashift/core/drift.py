@@ -82,10 +82,6 @@ class DriftWeights:
         return min(self.cap, raw)
 
 
-def depth_of(path: str) -> int:
-    return max(1, sum(1 for token in path.split("/")[1:] if token != "*"))
-
-
 def combine(weights: Sequence[float]) -> tuple[float, tuple[float, ...]]:
     """The score of changes with these weights, and each change's contribution (same order).
 
