@@ -22,6 +22,20 @@ def validates(node: Node, value: Any) -> bool:
     return node(value, Ctx(validate=True)) is not FAIL
 
 
+def keep_order(before: Any, after: Any) -> Any:
+    """``after`` with the key order of ``before`` (new keys last).
+
+    When a schema has both object keywords and a combinator (a tagged union beside the
+    properties), the object rule puts keys in the schema's order and the branch would redo it
+    in *its* order; the typed path keeps the first, so the Python path does too.
+    """
+    if type(after) is not dict or type(before) is not dict or list(after) == list(before):
+        return after
+    ordered = {k: after[k] for k in before if k in after}
+    ordered.update((k, v) for k, v in after.items() if k not in ordered)
+    return ordered
+
+
 def _summary(ctx: Ctx, start: int) -> str:
     parts = [p.finish() for p in ctx.reasons[start : start + 3]]
     return "; ".join(f"{r.path or '/'}: {r.message}" for r in parts)

@@ -18,13 +18,14 @@ from schemashift.core.transform.combinators import (
     all_of_step,
     any_of_step,
     if_step,
+    keep_order,
     not_step,
     one_of_step,
     validates,
 )
 from schemashift.core.transform.context import FAIL, Ctx, Node, copy_json, is_finite, json_type
 from schemashift.core.transform.objects import ObjectRules, Property, object_handler, required_names
-from schemashift.core.transform.options import Coercion, TransformOptions
+from schemashift.core.transform.options import Coercion, ExtrasPolicy, TransformOptions
 from schemashift.core.transform.refs import RefResolver
 from schemashift.core.transform.result import ReasonCode
 from schemashift.core.transform.scalars import (
@@ -104,7 +105,19 @@ class SchemaCompiler:
             rules.settle(self.options, validates)
         return node
 
-    def compile(self, schema: Any, where: str, ignored: frozenset[str] = frozenset()) -> Node:
+    def compile(
+        self,
+        schema: Any,
+        where: str,
+        ignored: frozenset[str] = frozenset(),
+        keep_extras: bool = False,
+    ) -> Node:
+        """One node for ``schema``; ``keep_extras`` for a branch beside an object's own rule.
+
+        Such a branch (``{"properties": {"action": {"const": "created"}}}`` in a tagged union
+        beside the object's properties) only adds constraints: what it does not declare the
+        outer object does, so it must keep undeclared fields rather than apply the policy.
+        """
         if schema is True or (isinstance(schema, dict) and set(schema) <= ANNOTATIONS):
             return copy_json
         if schema is False:
@@ -114,13 +127,13 @@ class SchemaCompiler:
         if set(schema) == {"$ref"}:
             return self.refs.node(schema["$ref"], where)
         allowed = _types(schema, where)
-        handlers = self._handlers(schema, allowed, where, ignored)
+        handlers = self._handlers(schema, allowed, where, ignored, keep_extras)
         coercer = (
             make_coercer(allowed, self.options.coercions, schema.get("format"))
             if allowed is not None
             else None
         )
-        steps = self._steps(schema, where)
+        steps = self._steps(schema, where, ignored, keep_extras)
         integer_only = allowed is not None and "integer" in allowed and "number" not in allowed
         node = _make_node(handlers, coercer, steps, _describe(allowed), integer_only)
         simple = _simple_types(schema, allowed)
@@ -134,13 +147,14 @@ class SchemaCompiler:
         allowed: frozenset[str] | None,
         where: str,
         ignored: frozenset[str],
+        keep_extras: bool,
     ) -> dict[str, Handler]:
         def wanted(kind: str) -> bool:
             return allowed is None or kind in allowed
 
         handlers: dict[str, Handler] = {}
         if wanted("object"):
-            handlers["object"] = self._object(schema, where, ignored)
+            handlers["object"] = self._object(schema, where, ignored, keep_extras)
         if wanted("array"):
             handlers["array"] = self._array(schema, where)
         if wanted("string"):
@@ -159,7 +173,9 @@ class SchemaCompiler:
             handlers["null"] = _same
         return handlers
 
-    def _object(self, schema: dict[str, Any], where: str, ignored: frozenset[str]) -> Handler:
+    def _object(
+        self, schema: dict[str, Any], where: str, ignored: frozenset[str], keep_extras: bool
+    ) -> Handler:
         if not set(schema) & OBJECT_KEYWORDS and not ignored:
             return copy_json
         declared = schema.get("properties", {})
@@ -195,7 +211,7 @@ class SchemaCompiler:
             properties=properties,
             patterns=patterns,
             additional=additional,
-            extras=self.options.extras,
+            extras=ExtrasPolicy.KEEP if keep_extras else self.options.extras,
             closed_extras=self.options.closed_extras,
             min_properties=schema.get("minProperties"),
             max_properties=schema.get("maxProperties"),
@@ -247,7 +263,10 @@ class SchemaCompiler:
         node = self.compile(schema, where)
         return True if node is copy_json else node
 
-    def _steps(self, schema: dict[str, Any], where: str) -> list[Handler]:
+    def _steps(
+        self, schema: dict[str, Any], where: str, ignored: frozenset[str], keep_extras: bool
+    ) -> list[Handler]:
+        beside = keep_extras or bool(set(schema) & OBJECT_KEYWORDS)
         steps: list[Handler] = []
         check = enum_check(schema)
         if check is not None:
@@ -265,7 +284,10 @@ class SchemaCompiler:
                 branches = schema[keyword]
                 if not isinstance(branches, list) or not branches:
                     raise InvalidSchemaError(f"{where}: {keyword} must be a non-empty array")
-                nodes = [self.compile(b, f"{where}/{keyword}/{i}") for i, b in enumerate(branches)]
+                nodes = [
+                    self.compile(b, f"{where}/{keyword}/{i}", ignored, beside)
+                    for i, b in enumerate(branches)
+                ]
                 steps.append(make(nodes))
         if "not" in schema:
             steps.append(not_step(self.compile(schema["not"], where + "/not")))
@@ -326,12 +348,16 @@ def _make_node(
         value = handler(value, ctx)
         if value is FAIL:
             return FAIL
+        if not steps:
+            return value
+        shaped = value
         for step in steps:
             value = step(value, ctx)
             if value is FAIL:
                 return FAIL
-        return value
+        return keep_order(shaped, value) if kind == "object" and reorder else value
 
+    reorder = handlers.get("object") not in (None, copy_json)
     return node
 
 

@@ -1,0 +1,146 @@
+"""Invariants of the transformer, checked on random payloads (Hypothesis).
+
+Schemas are inferred from the random payloads with ``schemashift.core.infer``, as in
+production, and every output is checked with the independent ``jsonschema`` library.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import jsonschema
+import msgspec
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schemashift.core.infer import infer
+from schemashift.core.transform import (
+    Conformed,
+    TransformOptions,
+    cast,
+    compile_transformer,
+)
+
+KEYS = st.sampled_from(["id", "name", "price", "tags", "meta", "when", "ok", "n"])
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=8),
+    st.sampled_from(["42", "-7", "4.5", "true", "false", "2024-01-02T03:04:05Z"]),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=4)),
+    max_leaves=8,
+)
+PAYLOADS = st.lists(st.dictionaries(KEYS, VALUES, max_size=6), min_size=1, max_size=6)
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def without_metadata(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k != "schemaVersion"}
+
+
+def validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema)
+
+
+@FAST
+@given(PAYLOADS)
+def test_conforming_payloads_come_out_unchanged(payloads: list[dict[str, Any]]) -> None:
+    """A payload valid under the schema comes out equal to itself, plus schemaVersion."""
+    schema = infer(payloads)
+    transformer = compile_transformer(schema, version=3)
+    for payload in payloads:
+        result = transformer(payload)
+        assert isinstance(result, Conformed), (schema, payload, result)
+        assert result.payload["schemaVersion"] == 3
+        assert without_metadata(result.payload) == payload
+        raw = msgspec.json.encode(payload)
+        out = transformer.transform_bytes(raw)
+        assert isinstance(out, bytes)
+        assert without_metadata(msgspec.json.decode(out)) == payload
+
+
+def perturb(payload: dict[str, Any], how: int) -> dict[str, Any]:
+    """An untidy version of a payload: numbers as strings and back, fields missing, extras."""
+    out = copy.deepcopy(payload)
+    for index, key in enumerate(sorted(out)):
+        value = out[key]
+        if (index + how) % 4 == 0 and type(value) is int:
+            out[key] = str(value)
+        elif (index + how) % 4 == 1 and type(value) is str:
+            out[key] = value[:1] + "x"
+        elif (index + how) % 4 == 2:
+            del out[key]
+    out["extra_" + str(how)] = {"x": how}
+    return out
+
+
+@FAST
+@given(PAYLOADS, st.integers(0, 3), st.sampled_from(["keep", "drop", "reject"]))
+def test_every_output_validates(payloads: list[dict[str, Any]], how: int, extras: str) -> None:
+    """Whatever goes in, what comes out is valid under the target schema (or it is rejected)."""
+    schema = infer(payloads)
+    check = validator(schema)
+    options = TransformOptions(extras=extras)  # type: ignore[arg-type]
+    transformer = compile_transformer(schema, version=1, options=options)
+    for payload in payloads:
+        result = transformer(perturb(payload, how))
+        if isinstance(result, Conformed):
+            check.validate(without_metadata(result.payload))
+        out = transformer.transform_bytes(msgspec.json.encode(perturb(payload, how)))
+        if isinstance(out, bytes):
+            check.validate(without_metadata(msgspec.json.decode(out)))
+
+
+@FAST
+@given(PAYLOADS, st.integers(0, 3))
+def test_typed_and_python_paths_agree(payloads: list[dict[str, Any]], how: int) -> None:
+    """The typed fast path answers exactly as the Python path, byte for byte."""
+    schema = infer(payloads)
+    fast = compile_transformer(schema, version=1)
+    slow = compile_transformer(schema, version=1, options=TransformOptions(typed_fast_path=False))
+    for payload in payloads:
+        for candidate in (payload, perturb(payload, how)):
+            raw = msgspec.json.encode(candidate)
+            got, expected = fast.transform_bytes(raw), slow.transform_bytes(raw)
+            if isinstance(expected, bytes):
+                assert got == expected
+            else:
+                assert not isinstance(got, bytes)
+                assert [r.code for r in got.reasons] == [r.code for r in expected.reasons]
+
+
+@FAST
+@given(PAYLOADS, st.data())
+def test_cast_round_trips_when_nothing_is_removed(
+    payloads: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    """v1 -> v2 -> v1 gives the v1 payload back when v2 only renames and adds fields."""
+    v1 = infer(payloads)
+    v2 = copy.deepcopy(v1)
+    v2.setdefault("properties", {})
+    v2["properties"]["added"] = {"type": "string", "default": "new"}
+    aliases: dict[int, dict[str, str]] = {2: {}}
+    names = sorted(v1.get("properties", {}))
+    if names:
+        old = data.draw(st.sampled_from(names))
+        v2["properties"]["renamed_" + old] = v2["properties"].pop(old)
+        if old in v2.get("required", []):
+            v2["required"] = [("renamed_" + n if n == old else n) for n in v2["required"]]
+        for key in ("dependentRequired",):
+            v2.pop(key, None)
+        v2.pop("oneOf", None)
+        aliases[2]["/" + old] = "/renamed_" + old
+    versions = {1: v1, 2: v2}
+    for payload in payloads:
+        up = cast(payload, from_version=1, to_version=2, versions=versions, aliases=aliases)
+        assert isinstance(up, Conformed), up
+        validator(v2).validate(without_metadata(up.payload))
+        down = cast(up.payload, from_version=2, to_version=1, versions=versions, aliases=aliases)
+        assert isinstance(down, Conformed), down
+        assert without_metadata(down.payload) == payload
