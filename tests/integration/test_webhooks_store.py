@@ -193,8 +193,21 @@ def test_resend_dead_requeues_only_dead_letters_of_the_subscription(store: Webho
 def test_deleting_a_subscription_deletes_its_deliveries(store: WebhookStore) -> None:
     one, two = add(store), add(store)
     store.fan_out(0, 1, [new(one, 1), new(two, 1)], now=1.0)
+    (in_flight,) = store.queue_heads(one)
     store.delete_subscription(one)
     assert [d.subscription_id for d in store.list_deliveries()] == [two]
+    # An attempt that was in flight during the deletion records nothing.
+    late = store.record_attempt(
+        in_flight,
+        at=2.0,
+        outcome="delivered",
+        status=DeliveryStatus.DELIVERED,
+        next_attempt_at=2.0,
+        status_code=200,
+        error=None,
+    )
+    assert late is None
+    assert store.list_attempts(in_flight.id) == []
 
 
 def test_deliveries_page_newest_first(store: WebhookStore) -> None:

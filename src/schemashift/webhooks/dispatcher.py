@@ -110,7 +110,7 @@ class WebhookDispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         # Outcomes being written; stop() lets them finish so an answered request is not
         # re-sent after a graceful restart.
-        self._recording: set[asyncio.Future[Delivery]] = set()
+        self._recording: set[asyncio.Future[Delivery | None]] = set()
         self._pruned_at = float("-inf")
 
     # -- control ------------------------------------------------------------------------------
@@ -315,7 +315,7 @@ class WebhookDispatcher:
         recording.add_done_callback(self._recording.discard)
         return await asyncio.shield(recording)
 
-    async def _record(self, delivery: Delivery, result: AttemptResult) -> Delivery:
+    async def _record(self, delivery: Delivery, result: AttemptResult) -> Delivery | None:
         now = self.clock()
         attempts = delivery.attempts + 1
         next_at = now
@@ -336,6 +336,8 @@ class WebhookDispatcher:
             status_code=result.status_code,
             error=result.error,
         )
+        if updated is None:  # the subscription was deleted while the request was in flight
+            return None
         if self.metrics is not None:
             self.metrics.webhook_deliveries.labels(outcome=result.outcome.value).inc()
             if status is DeliveryStatus.DEAD:

@@ -334,9 +334,28 @@ class WebhookStore:
         next_attempt_at: float,
         status_code: int | None,
         error: str | None,
-    ) -> Delivery:
-        """Log one attempt and move the delivery on, in one transaction."""
+    ) -> Delivery | None:
+        """Log one attempt and move the delivery on, in one transaction.
+
+        ``None`` when the delivery is no longer pending (its subscription was deleted
+        meanwhile): nothing is written then.
+        """
         with self._write() as conn:
+            moved = conn.execute(
+                update(t.deliveries)
+                .where(and_(t.deliveries.c.id == delivery.id, t.deliveries.c.status == "pending"))
+                .values(
+                    status=status.value,
+                    attempts=t.deliveries.c.attempts + 1,
+                    next_attempt_at=next_attempt_at,
+                    last_status_code=status_code,
+                    last_error=error,
+                    updated_at=at,
+                    delivered_at=at if status is DeliveryStatus.DELIVERED else None,
+                )
+            )
+            if moved.rowcount != 1:
+                return None
             number = conn.execute(
                 select(func.count()).where(t.attempts.c.delivery_id == delivery.id)
             ).scalar_one()
@@ -348,19 +367,6 @@ class WebhookStore:
                     outcome=outcome,
                     status_code=status_code,
                     error=error,
-                )
-            )
-            conn.execute(
-                update(t.deliveries)
-                .where(t.deliveries.c.id == delivery.id)
-                .values(
-                    status=status.value,
-                    attempts=t.deliveries.c.attempts + 1,
-                    next_attempt_at=next_attempt_at,
-                    last_status_code=status_code,
-                    last_error=error,
-                    updated_at=at,
-                    delivered_at=at if status is DeliveryStatus.DELIVERED else None,
                 )
             )
             return self._get_delivery(conn, delivery.id)
