@@ -8,9 +8,12 @@ Each test keeps a screenshot of its page under ``test-artifacts/ui/``.
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -19,6 +22,7 @@ from schemashift.registry.config import Compatibility, ConfigPatch
 from schemashift.server.app import SchemaShiftServer
 from schemashift.server.settings import ServerSettings
 from schemashift.server.testing import running_server
+from schemashift.webhooks.verify import verify_signature
 from tests.support.environment import REPO_ROOT, unavailable
 
 pytestmark = pytest.mark.browser
@@ -201,3 +205,56 @@ def test_accept_a_quarantined_drift(server: SchemaShiftServer, page: Any) -> Non
     # the decision is the registry's, not the page's: the API agrees
     versions = httpx.get(f"{server.url}/subjects/billing%2Fpayment.succeeded/versions").json()
     assert versions == [1, 2]
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    """A webhook endpoint on loopback that records what it is sent."""
+
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.received.append((dict(self.headers.items()), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        del format, args  # keep test output clean
+
+
+@pytest.fixture()
+def receiver() -> Iterator[str]:
+    _Receiver.received.clear()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/hook"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+def test_webhook_subscription_from_the_ui(
+    server: SchemaShiftServer, page: Any, receiver: str
+) -> None:
+    """Subscribing from the page shows the secret once; a new version is then delivered,
+    signed, and the delivery appears as delivered."""
+    page.goto(server.url + "/ui/webhooks")
+    page.fill("input[name=url]", receiver)
+    page.fill("input[name=subjects]", "iot/*")
+    page.click("#new-subscription button[type=submit]")
+    page.wait_for_selector(".flash:has-text('signing secret')")
+    secret = page.locator(".flash").inner_text().rsplit(": ", 1)[1].strip()
+    assert secret.startswith("whsec_")
+    page.wait_for_selector("#subscriptions tr[data-subscription]")
+    server.registry.register("iot/reading", {"type": "object"})
+    page.wait_for_selector("#deliveries .badge:text-is('delivered')", timeout=20_000)
+    row = page.locator("#deliveries tbody tr").first.inner_text()
+    assert "iot/reading" in row
+    assert "schema.updated" in row
+    headers, body = _Receiver.received[0]
+    verify_signature(secret, headers, body)  # signed with the secret the page showed
+    assert json.loads(body)["subject"] == "iot/reading"
+    shot(page, "webhooks")

@@ -48,11 +48,13 @@ def test_pages_and_assets_are_served_locally(client: TestClient) -> None:
     assert "text/html" in index.headers["content-type"]
     page = client.get("/ui/subjects/shop/order.created")
     assert page.status_code == 200
-    for html in (index.text, page.text):
+    hooks = client.get("/ui/webhooks")
+    assert hooks.status_code == 200
+    for html in (index.text, page.text, hooks.text):
         assert "http://" not in html and "https://" not in html  # nothing from the network
         for asset in ("app.css", "app.js", "logo.svg"):
             assert f"/ui/static/{asset}" in html
-    for asset in ("app.css", "app.js", "subjects.js", "subject.js", "logo.svg"):
+    for asset in ("app.css", "app.js", "subjects.js", "subject.js", "webhooks.js", "logo.svg"):
         assert client.get(f"/ui/static/{asset}").status_code == 200
 
 

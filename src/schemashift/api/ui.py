@@ -75,6 +75,11 @@ async def subject_page(subject: str) -> Response:
     return _page("subject.html")
 
 
+@router.get("/ui/webhooks")
+async def webhooks_page() -> Response:
+    return _page("webhooks.html")
+
+
 @router.get("/ui/static/{name}")
 async def static_asset(name: str) -> Response:
     # Only plain file names directly inside static/: no sub-paths, no traversal.

@@ -72,14 +72,17 @@ def _add_webhooks(
 ) -> None:
     """The webhook service and dispatcher, when the webhooks package is installed."""
     try:
-        from schemashift.webhooks import WebhookDispatcher, Webhooks, WebhookStore
+        from schemashift.webhooks import UrlPolicy, WebhookDispatcher, Webhooks, WebhookStore
     except ImportError:
         return
     store = WebhookStore.from_url(settings.db_url)
     store.create_tables()
     parts.closers.append(store)
-    dispatcher = WebhookDispatcher(store, registry, metrics=metrics)
-    parts.state["webhooks"] = Webhooks(store, on_change=dispatcher.wake)
+    # SCHEMASHIFT_WEBHOOK_ALLOW(_LOOPBACK): the operator's target allow-list, checked both
+    # when a subscription is made and before every delivery
+    policy = UrlPolicy.from_env()
+    dispatcher = WebhookDispatcher(store, registry, metrics=metrics, url_policy=policy)
+    parts.state["webhooks"] = Webhooks(store, url_policy=policy, on_change=dispatcher.wake)
     parts.state["webhook_dispatcher"] = dispatcher
     if settings.relay:
         parts.runnables.append(("webhooks", dispatcher))
