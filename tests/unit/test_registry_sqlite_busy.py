@@ -48,7 +48,7 @@ def test_a_lock_outlasting_the_retries_is_a_store_error_and_a_503(tmp_path: Path
     )
     blocker = hold_write_lock(path)
     try:
-        with pytest.raises(StoreError, match="busy|locked"):
+        with pytest.raises(StoreError, match=r"busy|locked"):
             registry.register("s", {"type": "object"})
         with TestClient(create_app(registry, state={"sunset_sweep_seconds": 0})) as client:
             response = client.post("/subjects/s/versions", json={"schema": '{"type": "object"}'})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ NON_BREAKING_CODES = frozenset(
 BREAKING_CLASSES = frozenset({"subtractive", "modification"})
 
 LATEST = -1
+_VERSION_TEXT = re.compile(r"-?[0-9]{1,10}")  # ASCII digits only: "¹".isdigit() is True
 
 
 def parse_version_id(raw: str | int) -> int:
@@ -36,7 +38,7 @@ def parse_version_id(raw: str | int) -> int:
         value = raw
     elif isinstance(raw, str) and raw.lower() == "latest":
         return LATEST
-    elif isinstance(raw, str) and raw.lstrip("-").isdigit() and len(raw) <= 10:
+    elif isinstance(raw, str) and _VERSION_TEXT.fullmatch(raw):
         value = int(raw)
     else:
         raise InvalidVersionError(
