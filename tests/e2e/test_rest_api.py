@@ -296,3 +296,17 @@ def test_native_observe_diff_drift_and_quarantine_over_http(client: TestClient) 
     assert [e["decision"] for e in history] == ["registered", "quarantined"]
     bad = client.post("/v1/subjects/s/observe", json=[1, 2])
     assert bad.status_code == 422
+
+
+def test_huge_integers_survive_observe_and_quarantine(client: TestClient) -> None:
+    """Integers beyond 64 bits (accepted exactly by the strict parser) are stored as
+    samples and served back without loss — never a 500."""
+    client.put("/v1/config/big", json={"min_samples": 2, "auto_register": False})
+    huge = 10**40 + 7
+    raw = b'[{"n": ' + str(huge).encode() + b'}, {"n": 1}]'
+    response = client.post("/v1/subjects/big/observe", content=raw)
+    assert response.status_code == 200, response.text
+    item_id = response.json()["quarantine_id"]
+    item = client.get(f"/v1/quarantine/{item_id}")
+    assert item.status_code == 200
+    assert json.loads(item.content)["samples"][0]["n"] == huge

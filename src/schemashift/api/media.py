@@ -9,6 +9,7 @@ schemathesis and client generators know the shapes.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -39,11 +40,15 @@ class RegistryJSONResponse(Response):
     def render(self, content: Any) -> bytes:
         if isinstance(content, bytes):
             return content
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        return encode(content)
 
 
 def encode(content: Any) -> bytes:
-    return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        # orjson refuses integers beyond 64 bits, which strict parsing lets through exactly
+        return json.dumps(content, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 async def json_body(request: Request) -> Any:

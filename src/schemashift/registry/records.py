@@ -8,6 +8,18 @@ from enum import StrEnum
 from typing import Any
 
 from schemashift.core.canonical import canonical_text
+from schemashift.core.jsonparse import ParseLimits, loads
+
+# what the registry wrote itself is read back without the payload bounds (a large profile
+# or schema accepted once must stay readable); integers stay exact
+STORED_LIMITS = ParseLimits(
+    max_bytes=None, max_depth=None, max_keys=None, reject_duplicate_keys=False
+)
+
+
+def load_stored(text: str) -> Any:
+    """Decode JSON text the registry stored."""
+    return loads(text, STORED_LIMITS)
 
 
 class OutboxKind(StrEnum):
@@ -69,11 +81,9 @@ class SchemaVersion:
     superseded_at: datetime | None = None
 
     @property
-    def schema(self) -> dict[str, Any]:
-        from schemashift.core.jsonparse import loads
-
-        value: dict[str, Any] = loads(self.schema_text)
-        return value
+    def schema(self) -> Any:
+        """The schema as a JSON value (a dict, or a boolean schema)."""
+        return load_stored(self.schema_text)
 
     def to_dict(self) -> dict[str, Any]:
         """Confluent's representation of a subject version."""

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemashift.core.compat.model import CompatibilityResult
-from schemashift.core.jsonparse import loads
+from schemashift.core.jsonparse import ParseLimits, loads
 from schemashift.errors import (
     IncompatibleSchemaError,
     InvalidSchemaError,
@@ -56,6 +56,8 @@ from schemashift.registry.store import Store, StoreTx
 GLOBAL = ""  # the store's key for the global configuration and mode
 MAX_SUBJECT_LENGTH = 255
 _ID_CACHE_LIMIT = 50_000
+# bounds on a schema submitted as text: generous for real schemas, finite for hostile ones
+SCHEMA_LIMITS = ParseLimits(max_bytes=4 * 1024 * 1024, max_depth=256, max_keys=200_000)
 
 
 def utc_now() -> datetime:
@@ -77,7 +79,7 @@ def parse_schema_text(schema: str | Mapping[str, Any] | bool) -> Any:
 
     if isinstance(schema, str):
         try:
-            value = loads(schema)
+            value = loads(schema, SCHEMA_LIMITS)
         except PayloadError as exc:
             raise InvalidSchemaError(f"Invalid schema: not strict JSON ({exc.message})") from exc
     else:

@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Table, and_, delete, func, insert, select, update
 
-from schemashift.core.jsonparse import loads
+from schemashift.core.canonical import canonical_text
 from schemashift.registry import tables as t
 from schemashift.registry.config import ConfigPatch, Mode
 from schemashift.registry.records import (
@@ -28,16 +27,18 @@ from schemashift.registry.records import (
     Reference,
     SchemaVersion,
     StoredSchema,
+    load_stored,
 )
 
 
 def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode("utf-8")
+    # canonical_text copes with integers beyond 64 bits (samples and profiles may hold them)
+    return canonical_text(value)
 
 
 def _refs_from_json(text: str) -> tuple[Reference, ...]:
     return tuple(
-        Reference(str(r["name"]), str(r["subject"]), int(r["version"])) for r in loads(text)
+        Reference(str(r["name"]), str(r["subject"]), int(r["version"])) for r in load_stored(text)
     )
 
 
@@ -241,7 +242,7 @@ class SqlTx:
         text = self.conn.execute(
             select(t.configs.c.config_json).where(t.configs.c.subject == subject)
         ).scalar()
-        return None if text is None else ConfigPatch.from_dict(loads(text))
+        return None if text is None else ConfigPatch.from_dict(load_stored(text))
 
     def set_config(self, subject: str, patch: ConfigPatch | None) -> None:
         self.conn.execute(delete(t.configs).where(t.configs.c.subject == subject))
@@ -269,8 +270,8 @@ class SqlTx:
         row = self.conn.execute(select(t.profiles).where(t.profiles.c.subject == subject)).first()
         if row is None:
             return None, 0, None
-        baseline = None if row.baseline_json is None else loads(row.baseline_json)
-        return loads(row.profile_json), int(row.samples_since_version), baseline
+        baseline = None if row.baseline_json is None else load_stored(row.baseline_json)
+        return load_stored(row.profile_json), int(row.samples_since_version), baseline
 
     def put_profile(
         self,
@@ -330,8 +331,8 @@ class SqlTx:
             subject=row.subject,
             version=row.version,
             schema_id=row.schema_id,
-            schema=None if row.schema_text is None else loads(row.schema_text),
-            changes=tuple(loads(row.changes_json)),
+            schema=None if row.schema_text is None else load_stored(row.schema_text),
+            changes=tuple(load_stored(row.changes_json)),
             score=row.score,
             time=row.time,
             quarantine_id=row.quarantine_id,
@@ -369,11 +370,11 @@ class SqlTx:
             subject=row.subject,
             base_version=row.base_version,
             status=QuarantineStatus(row.status),
-            schema=loads(row.schema_text),
-            report=loads(row.report_json),
-            reasons=tuple(loads(row.reasons_json)),
-            consumers=tuple(loads(row.consumers_json)),
-            samples=tuple(loads(row.samples_json)),
+            schema=load_stored(row.schema_text),
+            report=load_stored(row.report_json),
+            reasons=tuple(load_stored(row.reasons_json)),
+            consumers=tuple(load_stored(row.consumers_json)),
+            samples=tuple(load_stored(row.samples_json)),
             created_at=row.created_at,
             resolved_at=row.resolved_at,
             resolved_version=row.resolved_version,
@@ -469,7 +470,7 @@ class SqlTx:
                 decision=Decision(row.decision),
                 version=row.version,
                 quarantine_id=row.quarantine_id,
-                changes=tuple(loads(row.changes_json)),
+                changes=tuple(load_stored(row.changes_json)),
                 sample_count=int(row.sample_count),
             )
             for row in self.conn.execute(query)
@@ -504,7 +505,7 @@ class SqlTx:
             ConsumerContract(
                 subject=row.subject,
                 consumer=row.consumer,
-                fields=tuple(loads(row.fields_json)),
+                fields=tuple(load_stored(row.fields_json)),
                 declared_at=row.declared_at,
             )
             for row in self.conn.execute(query)
