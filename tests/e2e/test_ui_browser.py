@@ -119,9 +119,14 @@ def page(browser: Any) -> Iterator[Any]:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     yield page
     context.close()
     assert not errors, f"the page reported errors: {errors}"
+    # works offline: the pages asked nothing of any host but the server itself
+    foreign = [url for url in requested if not url.startswith("http://127.0.0.1:")]
+    assert requested and not foreign, foreign
 
 
 def shot(page: Any, name: str) -> None:
