@@ -310,3 +310,31 @@ def test_huge_integers_survive_observe_and_quarantine(client: TestClient) -> Non
     item = client.get(f"/v1/quarantine/{item_id}")
     assert item.status_code == 200
     assert json.loads(item.content)["samples"][0]["n"] == huge
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/schemas/ids/100000000000000000000000",
+        "/schemas/ids/100000000000000000000000/versions",
+        "/v1/quarantine/100000000000000000000000",
+        "/subjects/a%00b/versions",
+        "/v1/quarantine?subject=a%00b",
+    ],
+)
+def test_out_of_range_ids_and_nul_names_are_client_errors(client: TestClient, path: str) -> None:
+    """Numbers past 64 bits and NUL characters never reach the database as a 5xx."""
+    response = client.get(path)
+    assert 400 <= response.status_code < 500, response.text
+    assert "error_code" in response.json()
+
+
+def test_out_of_range_import_ids_are_refused(client: TestClient) -> None:
+    client.put("/mode", json={"mode": "IMPORT"})
+    big_id = client.post("/subjects/s/versions", json={"schema": "{}", "id": 10**30})
+    assert big_id.json()["error_code"] == 42208
+    big_version = client.post(
+        "/subjects/s/versions", json={"schema": "{}", "id": 3, "version": 10**30}
+    )
+    assert big_version.json()["error_code"] == 42202
+    assert client.get("/v1/outbox?after=100000000000000000000").json() == []

@@ -27,6 +27,7 @@ from schemashift.api.media import (
 from schemashift.errors import InvalidSchemaError
 from schemashift.registry.config import ConfigPatch, parse_compatibility, parse_mode
 from schemashift.registry.records import SchemaVersion
+from schemashift.registry.refusals import InvalidRequestError
 from schemashift.registry.service import Registry
 
 router = APIRouter(default_response_class=RegistryJSONResponse, tags=["confluent"])
@@ -52,6 +53,14 @@ MODE_BODY = body_doc(
 
 
 def registry_of(request: Request) -> Registry:
+    """The app's registry, once the request's names are known to be storable.
+
+    PostgreSQL cannot hold a NUL character in text, so a name containing one can never exist;
+    refusing it here keeps such lookups a client error instead of a database failure.
+    """
+    for value in (*request.path_params.values(), *request.query_params.values()):
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidRequestError("names must not contain NUL characters")
     registry: Registry = request.app.state.registry
     return registry
 

@@ -254,7 +254,7 @@ def _quarantine(
 
 
 def quarantine_item(tx: StoreTx, quarantine_id: int) -> QuarantineItem:
-    item = tx.get_quarantine(quarantine_id)
+    item = tx.get_quarantine(quarantine_id) if 1 <= quarantine_id < 2**31 else None
     if item is None:
         raise QuarantineNotFoundError(f"Quarantine {quarantine_id} not found")
     return item

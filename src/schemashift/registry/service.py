@@ -60,6 +60,19 @@ _ID_CACHE_LIMIT = 50_000
 SCHEMA_LIMITS = ParseLimits(max_bytes=4 * 1024 * 1024, max_depth=256, max_keys=200_000)
 
 
+MAX_ID = 2**31 - 1  # ids and versions are 32-bit, as in Confluent's registry
+MAX_PAGE = 10_000
+
+
+def _known_id(value: int) -> bool:
+    """Whether ``value`` can name a stored id at all (larger ones would overflow the SQL)."""
+    return 1 <= value <= MAX_ID
+
+
+def _page_limit(limit: int) -> int:
+    return max(0, min(limit, MAX_PAGE))
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -243,6 +256,10 @@ class Registry:
         mode, where ``schema_id`` is required and ``version`` may be given).
         """
         check_subject(subject)
+        if schema_id is not None and not _known_id(schema_id):
+            raise InvalidRequestError(f"a schema id is between 1 and {MAX_ID}, not {schema_id}")
+        if version is not None:
+            parse_version_id(version)  # 42202 outside 1..2^31-1
         candidate = Candidate.of(parse_schema_text(schema), self._check_references(references))
 
         def work(tx: StoreTx) -> SchemaVersion:
@@ -353,6 +370,8 @@ class Registry:
         cached = self._by_id.get(schema_id)
         if cached is not None:
             return cached
+        if not _known_id(schema_id):
+            raise SchemaNotFoundError(f"Schema {schema_id} not found")
         stored = self.store.read(lambda tx: tx.schema_by_id(schema_id))
         if stored is None:
             raise SchemaNotFoundError(f"Schema {schema_id} not found")
@@ -367,7 +386,7 @@ class Registry:
 
     def versions_of_schema(self, schema_id: int, *, deleted: bool = False) -> list[tuple[str, int]]:
         def work(tx: StoreTx) -> list[tuple[str, int]]:
-            if tx.schema_by_id(schema_id) is None:
+            if not _known_id(schema_id) or tx.schema_by_id(schema_id) is None:
                 raise SchemaNotFoundError(f"Schema {schema_id} not found")
             return tx.versions_of_schema(schema_id, include_deleted=deleted)
 
@@ -520,7 +539,8 @@ class Registry:
 
     def drift_history(self, subject: str, limit: int = 200) -> list[DriftEvent]:
         """The subject's drift observations, oldest first (the newest ``limit`` of them)."""
-        return list(reversed(self.store.read(lambda tx: tx.drift_history(subject, limit))))
+        wanted = _page_limit(limit)
+        return list(reversed(self.store.read(lambda tx: tx.drift_history(subject, wanted))))
 
     def diff_versions(self, subject: str, old: int | str, new: int | str) -> Any:
         """The DriftReport between two versions of a subject."""
@@ -549,13 +569,18 @@ class Registry:
     # -- outbox ----------------------------------------------------------------------------
 
     def read_outbox(self, after_seq: int, limit: int = 100) -> list[OutboxRecord]:
-        return self.store.read(lambda tx: tx.read_outbox(after_seq, limit))
+        """Records with ``seq > after_seq``, oldest first (at most ``limit``, ≤ 10,000)."""
+        if after_seq >= 2**62:
+            return []
+        after, wanted = max(after_seq, 0), _page_limit(limit)
+        return self.store.read(lambda tx: tx.read_outbox(after, wanted))
 
     def pending_relay(self, limit: int = 100) -> list[OutboxRecord]:
-        return self.store.read(lambda tx: tx.pending_relay(limit))
+        wanted = _page_limit(limit)
+        return self.store.read(lambda tx: tx.pending_relay(wanted))
 
     def mark_relayed(self, seqs: Iterable[int]) -> None:
-        chosen = list(seqs)
+        chosen = [seq for seq in seqs if 0 < seq < 2**62]
         now = self.clock()
         self.store.write(lambda tx: tx.mark_relayed(chosen, now))
 
