@@ -4,7 +4,10 @@ a real schemashift server (uvicorn on a loopback port).
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,3 +206,58 @@ def test_serializer_deserializer_round_trip_of_corpus_payloads(
             checked += 1
     assert checked >= 3
     assert client.get_versions(f"{topic}-value") == list(range(1, len(chosen) + 1))
+
+
+def serve_command(db_url: str, port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from schemashift.cli import entry; entry()",
+            "serve",
+            "--db",
+            db_url,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    finally:
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def test_schemashift_serve_persists_across_restarts(tmp_path: Path) -> None:
+    """`schemashift serve --db sqlite:///…` answers the client; a restarted server on the
+    same file still has the schema, and the next version continues the numbering."""
+    db_url = f"sqlite:///{tmp_path / 'served.db'}"
+    for round_number in (1, 2):
+        port = free_port()
+        process = serve_command(db_url, port)
+        try:
+            assert wait_for_port(port, timeout=30), "schemashift serve did not listen"
+            with SchemaRegistryClient({"url": f"http://127.0.0.1:{port}"}) as sr_client:
+                sr_client.set_compatibility(level="NONE")
+                sr_client.register_schema(
+                    "orders", Schema(order_schema(f"v{round_number}"), "JSON")
+                )
+                assert sr_client.get_versions("orders") == list(range(1, round_number + 1))
+        finally:
+            stop(process)
+
+
+def test_serve_refuses_an_unusable_database_url() -> None:
+    from schemashift.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["serve", "--db", "mysql://nowhere/x"], out, err) == 1
+    assert "cannot open the registry database" in err.getvalue()
