@@ -172,6 +172,14 @@ def test_ordinary_patterns_pass(pattern: str) -> None:
     check_schema({"type": "string", "pattern": pattern})
 
 
+def test_patterns_are_checked_even_where_unreferenced() -> None:
+    """A catastrophic pattern in an unused $defs entry is refused too; a property *named*
+    'pattern' or an enum value is not mistaken for a regex."""
+    with pytest.raises(InvalidSchemaError, match="refused"):
+        check_schema({"$defs": {"unused": {"type": "string", "pattern": "(a+)+$"}}})
+    check_schema({"properties": {"pattern": {"type": "string"}}, "enum": [{"pattern": "(a+)+$"}]})
+
+
 def test_invalid_regex_is_refused() -> None:
     with pytest.raises(InvalidSchemaError):
         check_schema({"type": "string", "pattern": "(unclosed"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from typing import Any, TextIO
 
 from schemashift.cli._inputs import InputError, read_side
@@ -65,10 +66,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     except (InputError, InvalidSchemaError) as exc:
         stderr.write(f"schemashift diff: {exc}\n")
         return 2
+    if new.profile is not None:  # NEW was payloads: the report carries what was inferred
+        report = replace(report, inferred_schema=new.schema, sample_count=new.count)
     if args.json:
         data = report.to_dict()
-        data["inferred_schema"] = new.schema if new.profile is not None else None
-        data["sample_count"] = new.count
         stdout.write(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     else:
         stdout.write(render_table(report))

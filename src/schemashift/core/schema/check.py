@@ -9,6 +9,7 @@ the meta-schemas ship with the ``jsonschema`` package and no retriever is config
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -16,8 +17,8 @@ import referencing
 from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 
-from schemashift.core.schema.codec import dialect_of, parse_schema
-from schemashift.core.schema.nodes import SchemaDocument, SchemaNode
+from schemashift.core.schema.codec import dialect_of, escape, parse_schema
+from schemashift.core.schema.nodes import SchemaDocument
 from schemashift.core.schema.regex import unsafe_reason
 from schemashift.errors import InvalidSchemaError
 
@@ -50,13 +51,37 @@ def check_schema(schema: Any) -> SchemaDocument:
     except SchemaError as exc:
         where = "/" + "/".join(str(p) for p in exc.absolute_path)
         raise InvalidSchemaError(f"not a valid JSON Schema at {where}: {exc.message}") from None
-    for pointer, node in document.nodes.items():
-        if not isinstance(node, SchemaNode):
-            continue
-        patterns = [(f"{pointer}/pattern", node.pattern)] if node.pattern is not None else []
-        patterns += [(f"{pointer}/patternProperties", p) for p, _ in node.pattern_properties]
-        for where, pattern in patterns:
-            reason = unsafe_reason(pattern)
-            if reason is not None:
-                raise InvalidSchemaError(f"pattern {pattern!r} at {where} refused: {reason}")
+    for where, pattern in _patterns(schema, ""):
+        reason = unsafe_reason(pattern)
+        if reason is not None:
+            raise InvalidSchemaError(f"pattern {pattern!r} at {where} refused: {reason}")
     return document
+
+
+# keywords whose values are data, not schemas: a "pattern" key inside them is not a regex
+_DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "required"})
+
+
+def _patterns(raw: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    """Every regular expression of the raw schema, referenced or not (an unused ``$defs``
+    entry is still stored, and may be used by the next version)."""
+    if isinstance(raw, list):
+        for index, item in enumerate(raw):
+            yield from _patterns(item, f"{pointer}/{index}")
+    if not isinstance(raw, dict):
+        return
+    for key, value in raw.items():
+        where = f"{pointer}/{escape(key)}"
+        if key in _DATA_KEYWORDS:
+            continue
+        if key == "pattern" and isinstance(value, str):
+            yield where, value
+        elif key == "patternProperties" and isinstance(value, dict):
+            for name, sub in value.items():
+                yield where, name
+                yield from _patterns(sub, f"{where}/{escape(name)}")
+        elif key == "properties" and isinstance(value, dict):
+            for name, sub in value.items():  # property *names* may be "pattern"
+                yield from _patterns(sub, f"{where}/{escape(name)}")
+        else:
+            yield from _patterns(value, where)
