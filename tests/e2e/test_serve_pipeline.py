@@ -7,6 +7,7 @@ assertion.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -106,6 +107,47 @@ def test_on_postgresql(postgres_url: str) -> None:
     settings = ServerSettings(db_url=postgres_url, port=0, bus_prefix="pgloop")
     with running_server(settings) as server, httpx.Client(base_url=server.url) as http:
         check_loop(http)
+
+
+@pytest.mark.postgres
+@pytest.mark.nats
+def test_distributed_api_and_worker_processes(
+    tmp_path: Path, postgres_url: str, nats_server: NatsServer
+) -> None:
+    """The distributed set-up: an API-only instance (no worker) and a worker-only instance
+    (no UI) share PostgreSQL and NATS; events posted to the API are learned by the worker
+    and the version shows in the API instance's UI."""
+    shared = ServerSettings(db_url=postgres_url, bus_url=nats_server.url, port=0)
+    api = dataclasses.replace(shared, workers=0, relay=False)
+    worker = dataclasses.replace(shared, ui=False, workers=1)
+    with (
+        running_server(api) as front,
+        running_server(worker) as back,
+        httpx.Client(base_url=front.url) as http,
+    ):
+        events = orders(30)
+        for event in events:
+            event["source"] = "fleet"
+        assert (
+            http.post("/v1/events", json=events, headers={"Content-Type": BATCH}).status_code == 202
+        )
+        row = eventually(
+            lambda: (r := subject_row(http, "fleet/order.created")) and r["latest_version"] and r
+        )
+        assert row["latest_version"] == 1
+        # the worker instance did the work; the API instance only published
+        assert metric(http, 'schemashift_events_in_total{subject="fleet/order.created"}') == 0.0
+        with httpx.Client(base_url=back.url) as worker_http:
+            assert worker_http.get("/ui/api/subjects").status_code == 404  # no UI there
+            eventually(
+                lambda: (
+                    metric(
+                        worker_http,
+                        'schemashift_events_conformed_total{subject="fleet/order.created"}',
+                    )
+                    == 30.0
+                )
+            )
 
 
 @pytest.mark.slow
