@@ -172,3 +172,48 @@ def test_a_wrong_password_is_not_cached_as_a_right_one(authenticator: Authentica
     """After a success, a different password for the same user still fails."""
     assert authenticator.authenticate(basic("root", "toor")) is not None
     assert authenticator.authenticate(basic("root", "toor2")) is None
+
+
+def test_cached_answers_need_no_scrypt_and_unknown_ones_say_so() -> None:
+    """`cached` decides bearer tokens and seen Basic credentials, and defers unseen ones."""
+    authenticator = Authenticator(parse_auth_config(document()))
+    assert authenticator.cached(basic("alice", "wonderland")) == (False, None)
+    alice = authenticator.authenticate(basic("alice", "wonderland"))
+    assert authenticator.cached(basic("alice", "wonderland")) == (True, alice)
+    assert authenticator.authenticate(basic("alice", "nope")) is None
+    assert authenticator.cached(basic("alice", "nope")) == (True, None)  # failures remembered
+    decided, bot = authenticator.cached(f"Bearer {TOKEN}")
+    assert decided and bot is not None and bot.name == "bot"
+    assert authenticator.cached("Digest x") == (True, None)
+
+
+def test_a_burst_of_one_credential_is_checked_once() -> None:
+    """Fifty threads presenting the same new password cause one scrypt run, not fifty."""
+    import threading
+    from unittest import mock
+
+    from schemashift.security import authenticate as module
+
+    authenticator = Authenticator(parse_auth_config(document()))
+    calls = 0
+    real = module.verify_password
+
+    def counting(password: str, stored: str) -> bool:
+        nonlocal calls
+        calls += 1
+        return real(password, stored)
+
+    results: list[object] = []
+    with mock.patch.object(module, "verify_password", counting):
+        threads = [
+            threading.Thread(
+                target=lambda: results.append(authenticator.authenticate(basic("root", "toor")))
+            )
+            for _ in range(50)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert calls == 1
+    assert len(results) == 50 and all(r is not None for r in results)

@@ -271,6 +271,9 @@ class AuthMiddleware:
         if len(values) != 1:
             return None  # none, or ambiguous
         header = values[0].decode("latin-1")
+        decided, principal = self.authenticator.cached(header)
+        if decided:
+            return principal
         # scrypt takes tens of milliseconds: keep it off the event loop.
         return await anyio.to_thread.run_sync(self.authenticator.authenticate, header)
 
