@@ -156,3 +156,23 @@ def test_case_explosion_ends_in_a_finding_not_a_hang() -> None:
     result = check_compatibility(writer, {"type": "integer"}, "BACKWARD")
     assert not result.compatible
     assert {f.code for f in result.findings} <= {FindingCode.TOO_COMPLEX, FindingCode.TYPE_NARROWED}
+
+
+def test_observed_recursive_reader_checks_each_observed_level() -> None:
+    """With a recursive reader, observed data deeper down is still checked (the co-inductive
+    shortcut must not assume a deeper level from a shallower one)."""
+    node = {
+        "$defs": {
+            "n": {
+                "type": "object",
+                "properties": {"v": {"type": "integer"}, "next": {"$ref": "#/$defs/n"}},
+            }
+        },
+        "$ref": "#/$defs/n",
+    }
+    writer = {"type": "object"}
+    ok = profile_of({"v": 1, "next": {"v": 2, "next": {"v": 3}}})
+    bad = profile_of({"v": 1, "next": {"v": 2, "next": {"v": "three"}}})
+    assert check_compatibility(writer, node, "BACKWARD", policy="observed", profile=ok)
+    result = check_compatibility(writer, node, "BACKWARD", policy="observed", profile=bad)
+    assert [f.path for f in result.findings] == ["/next/next/v"]

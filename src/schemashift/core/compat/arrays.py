@@ -58,7 +58,8 @@ def item_counts(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list[Findin
 def unique_items(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list[Finding]:
     if not r.unique_items or "array" not in w.types:
         return []
-    if any(c.unique_items for c in w.cores) or (w.least("max_items") or 2) <= 1:
+    limit = w.least("max_items")
+    if any(c.unique_items for c in w.cores) or (limit is not None and limit <= 1):
         return []
     return [
         Finding(

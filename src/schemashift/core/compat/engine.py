@@ -61,7 +61,7 @@ class Checker:
         self.policy = policy
         self.observed = observed or {}
         self.budget = budget
-        self._assumed: set[tuple[tuple[str, ...], frozenset[str] | None, str]] = set()
+        self._assumed: set[tuple[tuple[str, ...], frozenset[str] | None, str, str]] = set()
         self._texts: dict[tuple[int, str], str] = {}
         self._same_documents = writer.dialect == reader.dialect and canonical_text(
             writer.raw
@@ -176,7 +176,10 @@ class Checker:
             return [Finding(path, FindingCode.READER_REJECTS_ALL, "the reader accepts nothing")]
         if any(self._identical(core, reader) for core in writer.cores):
             return []  # the writer is a conjunction that includes the reader itself
-        key = (tuple(c.pointer for c in writer.cores), writer.only, reader.pointer)
+        # an observed writer (no cores) means different data at different paths: the path is
+        # part of its identity while observed data lies at or below it
+        where = path if not writer.cores and self._observed_below(path) else ""
+        key = (tuple(c.pointer for c in writer.cores), writer.only, reader.pointer, where)
         if key in self._assumed:
             return []  # co-inductive hypothesis (see the module docstring)
         self._assumed.add(key)
@@ -349,6 +352,16 @@ class Checker:
                 found |= seen
                 matched = True
         return frozenset(found) if matched else None
+
+    def _observed_below(self, path: str) -> bool:
+        """Whether some observed path lies at or below ``path`` (wildcards matching)."""
+        if self.policy is not Policy.OBSERVED:
+            return False
+        wanted = _segments(path)
+        return any(
+            len(segments) >= len(wanted) and _covers(segments[: len(wanted)], wanted)
+            for segments in map(_segments, self.observed)
+        )
 
     def observed_children(self, path: str) -> set[str]:
         """Names (and ``*`` for map values) observed directly under ``path``."""
