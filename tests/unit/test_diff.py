@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
+
+from hypothesis import HealthCheck, given, settings
 
 from schemashift.core.diff import ChangeClass, ChangeCode, diff
 from schemashift.core.profile import Profile
+from tests.unit.test_compat_soundness import rich_schemas
 
 
 def codes(old: Any, new: Any) -> dict[str, str]:
@@ -125,3 +129,14 @@ def test_no_rename_hint_for_unrelated_fields() -> None:
         old_profile.finish(), new_profile.finish(), old_profile=old_profile, new_profile=new_profile
     )
     assert report.rename_hints == ()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rich_schemas, rich_schemas)
+def test_any_schema_against_itself_has_no_change(first: Any, second: Any) -> None:
+    """Over arbitrary schemas (the soundness grammar): a schema has no change against a copy
+    of itself, and the score is 0 exactly when there is no change."""
+    assert diff(first, copy.deepcopy(first)).changes == ()
+    report = diff(first, second)
+    assert 0.0 <= report.score <= 1.0
+    assert (report.score == 0.0) == (not report.changes)
