@@ -53,3 +53,28 @@ def test_same_schema_across_processes_and_subjects_gets_one_id(postgres_url: str
     assert len(check.list_subjects()) == 50
     assert check.versions_of_schema(1) == sorted((f"s{i}", 1) for i in range(50))
     check.close()
+
+
+def test_registry_recovers_when_its_connections_are_killed(postgres_url: str) -> None:
+    """Pooled connections terminated by the server (a restart, a failover, an admin) are
+    replaced transparently: the next operation retries on a fresh connection."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(fresh_database(postgres_url))
+    url = url.set(query={**url.query, "application_name": "schemashift-victim"})
+    registry = Registry.from_url(url.render_as_string(hide_password=False))
+    registry.register("orders", schema("before"))
+    admin = (
+        make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    with psycopg.connect(admin, autocommit=True) as conn:
+        killed = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = 'schemashift-victim'"
+        ).fetchone()
+    assert killed is not None and killed[0] >= 1
+    assert registry.list_versions("orders") == [1]
+    registry.set_config(None, ConfigPatch(compatibility=Compatibility.NONE))
+    assert registry.register("orders", schema("after")).version == 2
+    registry.close()

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from schemashift.core.canonical import canonical_text, fingerprint
-from schemashift.errors import RegistryError, RegistryModeError
+from schemashift.errors import RegistryModeError
 from schemashift.registry.records import OutboxKind, Reference, SchemaVersion
 from schemashift.registry.store import StoreTx
 
@@ -99,7 +99,11 @@ def store_version(
         changes=changes,
         score=score,
     )
-    version = tx.version(subject, number)
-    if version is None:  # pragma: no cover - we just inserted it in this transaction
-        raise RegistryError(f"version {number} of {subject!r} vanished inside its transaction")
-    return version
+    return SchemaVersion(
+        subject=subject,
+        version=number,
+        schema_id=stored.schema_id,
+        schema_text=stored.schema_text,
+        references=stored.references,
+        created_at=now,
+    )

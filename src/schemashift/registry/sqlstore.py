@@ -75,7 +75,8 @@ class SqlStore:
         elif self.dialect == "postgresql":
             if parsed.drivername == "postgresql":
                 parsed = parsed.set(drivername="postgresql+psycopg")
-            options.setdefault("pool_pre_ping", True)
+            # no pre-ping round trip per transaction: a connection found dead is invalidated
+            # and the transaction retried on a fresh one (see _is_transient)
             self.engine = create_engine(parsed, **options)
         else:
             raise StoreError(
