@@ -120,6 +120,20 @@ def test_rename_hints_from_profiles() -> None:
     assert diff(old_profile.finish(), new_profile.finish()).rename_hints == ()
 
 
+def test_rename_hints_from_one_merged_profile() -> None:
+    """A running profile that saw data before and after the rename is enough on its own."""
+    before, after, running = Profile(), Profile(), Profile()
+    for i in range(20):
+        before.add({"id": i, "email": f"user{i}@example.com"})
+        after.add({"id": i, "mail": f"user{i}@example.com"})
+        running.add({"id": i, "email": f"user{i}@example.com"})
+        running.add({"id": i, "mail": f"user{i}@example.com"})
+    report = diff(before.finish(), after.finish(), new_profile=running)
+    assert [(h.parent, h.old_name, h.new_name) for h in report.rename_hints] == [
+        ("", "email", "mail")
+    ]
+
+
 def test_no_rename_hint_for_unrelated_fields() -> None:
     old_profile, new_profile = Profile(), Profile()
     for i in range(20):

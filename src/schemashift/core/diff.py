@@ -228,10 +228,15 @@ def rename_hints(
     changes: tuple[Change, ...], old_profile: Any, new_profile: Any
 ) -> tuple[RenameHint, ...]:
     """Probable renames: a removed and an added field in the same parent whose observed values
-    (profiles) have the same types and similar statistics. Needs both profiles."""
-    if old_profile is None or new_profile is None:
+    (profiles) have the same types and similar statistics.
+
+    With one profile only, it serves both sides: a running profile that merged data from
+    before and after the change has statistics for the old name and the new one.
+    """
+    if old_profile is None and new_profile is None:
         return ()
-    old_stats, new_stats = _stats(old_profile), _stats(new_profile)
+    old_stats = _stats(old_profile if old_profile is not None else new_profile)
+    new_stats = _stats(new_profile if new_profile is not None else old_profile)
     removed = [c.path for c in changes if c.code is ChangeCode.PROPERTY_REMOVED]
     added = [c.path for c in changes if c.code is ChangeCode.PROPERTY_ADDED]
     hints: list[RenameHint] = []
