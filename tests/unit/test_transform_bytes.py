@@ -42,6 +42,9 @@ PAYLOADS = [
     b'{"id":1,"name":"a","price":5.0,"lines":[{"sku":"s"},{"sku":"t","qty":3}]}',
     b'{"id":"7","name":"a","price":"2.5","when":1700000000,"lines":[{"sku":"s","qty":"2"}]}',
     b'{"id":1.0,"name":"a"}',
+    b'{"id":"-1","name":"a"}',
+    b'{"id":"0","name":5,"lines":[{"sku":"s","qty":"x"}]}',
+    b'{"id":"1","name":"a","when":-5,"price":"1e400"}',
     b'{"id":1,"name":"a","raw":{"deep":[1,{"x":null}]}}',
     b'{"id":1,"name":"a","extra":{"kept":true}}',
     b'{"id":1,"name":"a","when":"12:00 \\u003a"}',
@@ -113,6 +116,17 @@ def test_parse_refusals_are_rejections_with_codes(fast: Any, raw: bytes, code: s
     assert isinstance(result, Rejected)
     assert result.code == code
     assert result.reasons[0].path == ""
+
+
+def test_coercible_payloads_stay_on_the_typed_path(fast: Any) -> None:
+    """Numeric strings, epoch times and missing defaults are mended by the lenient decoder."""
+    raw = b'{"id":"7","name":"a","price":"2.5","when":1700000000,"lines":[{"sku":"s","qty":"2"}]}'
+    out = fast._fast.transform(raw)
+    assert out == (
+        b'{"id":7,"name":"a","price":2.5,"when":"2023-11-14T22:13:20Z","paid":false,'
+        b'"lines":[{"sku":"s","qty":2}],"schemaVersion":4}'
+    )
+    assert fast._fast.transform(b'{"id":"-1","name":"a"}') is None  # below minimum: Python path
 
 
 def test_a_duplicate_cannot_hide_behind_a_filled_default(fast: Any) -> None:

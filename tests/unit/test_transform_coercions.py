@@ -91,6 +91,8 @@ def test_coercion_can_be_switched_off(
         ({"type": "integer"}, "042"),
         ({"type": "integer"}, " 42"),
         ({"type": "integer"}, "+42"),
+        ({"type": "integer"}, "-0"),
+        ({"type": "integer"}, "١٢"),  # Arabic-Indic digits are digits, but not JSON's
         ({"type": "integer"}, "4e2"),
         ({"type": "integer"}, 4.5),
         ({"type": "integer"}, True),

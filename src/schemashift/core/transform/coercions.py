@@ -16,7 +16,6 @@ from typing import Any, Final
 from schemashift.core.transform.context import is_finite
 from schemashift.core.transform.options import Coercion
 
-_INTEGER_TEXT: Final = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _NUMBER_TEXT: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 # Python refuses int() of longer digit strings; jsonparse refuses them in payloads too.
 _MAX_DIGITS: Final = 4300
@@ -28,21 +27,30 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def string_to_integer(text: str) -> int | None:
-    if len(text) > _MAX_DIGITS or _INTEGER_TEXT.fullmatch(text) is None:
+    # isdigit() alone would accept other scripts' digits; isascii() keeps it to 0-9
+    digits = text[1:] if text[:1] == "-" else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > _MAX_DIGITS:
         return None
+    if digits[0] == "0" and (len(digits) > 1 or len(text) > 1):
+        return None  # "042" would come back as "42", "-0" as "0"
     return int(text)
 
 
 def string_to_number(text: str) -> int | float | None:
-    if len(text) > _MAX_DIGITS or _NUMBER_TEXT.fullmatch(text) is None:
+    as_integer = string_to_integer(text)
+    if as_integer is not None:
+        return as_integer
+    try:
+        value = float(text)
+    except ValueError:
         return None
-    if "." not in text and "e" not in text and "E" not in text:
-        return int(text)  # the grammar matched, so this is the integer grammar
-    value = float(text)
     if not is_finite(value):
         return None
     if repr(value) == text:
-        return value  # the common case, decided without decimals
+        return value  # the common case: the text is the double's own shortest form
+    # float() also reads " 4.5", "4_5" and "0x1p3"; only JSON's grammar is a number here
+    if len(text) > _MAX_DIGITS or _NUMBER_TEXT.fullmatch(text) is None:
+        return None
     try:
         # the double must keep every digit of the text, compared as exact decimals
         exact = Decimal(text) == Decimal(repr(value))

@@ -55,9 +55,23 @@ class Refused(Exception):
 
 # Returns the colons it added to the output (filled fields, coerced values); may raise Refused.
 Walker = Callable[[Any], int]
-# (the Python types msgspec already checked, the fix for anything else)
 Fix = Callable[[Any], tuple[Any, int]]
-Repair = tuple[frozenset[Any], Fix]
+
+
+@dataclass(frozen=True)
+class Repair:
+    """How a walker mends a widened scalar: values of ``exact`` types msgspec checked already;
+    a ``source``-typed value goes through ``direct`` (then ``check``) adding ``delta`` colons;
+    anything else through ``fix``, which is the compiled Python node."""
+
+    exact: frozenset[Any]
+    fix: Fix
+    direct: Callable[[Any], Any] | None
+    source: type
+    check: Callable[[Any, Ctx], Any] | None
+    delta: int
+    schema: dict[str, Any]
+
 
 _OBJECT_KEYS = frozenset(
     {
@@ -160,7 +174,7 @@ class FastTypeBuilder:
             built.walker,
             built.depth,
             built.structs,
-            (exact, _fix(schema, built.kinds, self.options, self.compiler.compile(schema, "#"))),
+            _repair(exact, schema, built.kinds, self.options, self.compiler.compile(schema, "#")),
         )
 
     def _ref(self, ref: Any) -> FastType:
@@ -430,9 +444,13 @@ def _coercion_sources(
     return sources
 
 
-def _fix(
-    schema: dict[str, Any], kinds: frozenset[str], options: TransformOptions, node: Node
-) -> Fix:
+def _repair(
+    exact: frozenset[Any],
+    schema: dict[str, Any],
+    kinds: frozenset[str],
+    options: TransformOptions,
+    node: Node,
+) -> Repair:
     """``value -> (conformed, colons added)`` or Refused; a direct call for the common cases.
 
     Any case it does not specialise goes through the compiled node, which is the definition;
@@ -443,6 +461,9 @@ def _fix(
     direct: Callable[[Any], Any] | None = None
     check: Callable[[Any, Ctx], Any] | None = None
     source: type = str
+    # colons a direct conversion adds: none of the accepted number/boolean texts holds one,
+    # and an RFC 3339 time always holds two ("HH:MM:SS")
+    delta = 0
     if base == {"integer"} and Coercion.STRING_TO_INTEGER in enabled:
         direct, check = string_to_integer, number_check(schema)
     elif base == {"integer", "number"} and Coercion.STRING_TO_NUMBER in enabled:
@@ -450,24 +471,52 @@ def _fix(
     elif base == {"boolean"} and Coercion.STRING_TO_BOOLEAN in enabled:
         direct = string_to_boolean
     elif base == {"string"} and schema.get("format") == "date-time":
-        direct, check, source = epoch_to_datetime, string_check(schema, "#"), int
+        if Coercion.EPOCH_TO_DATETIME in enabled:
+            direct, check, source, delta = epoch_to_datetime, string_check(schema, "#"), int, 2
     elif base == {"string"} and Coercion.NUMBER_TO_STRING in enabled:
         direct, check, source = number_to_string, string_check(schema, "#"), int
 
+    # the check only appends reasons when it fails, and then the fix gives up (and clears
+    # them), so one scratch context serves every call
+    scratch = Ctx()
+
     def fix(value: Any) -> tuple[Any, int]:
-        if direct is not None and type(value) is source:
+        if type(value) is source and direct is not None:
             result = direct(value)
-            if result is None or (check is not None and check(result, Ctx()) is FAIL):
+            if result is None or (check is not None and check(result, scratch) is FAIL):
+                scratch.reasons.clear()
                 raise Refused
-        else:
-            result = node(value, Ctx())
-            if result is FAIL:
-                raise Refused
+            return result, delta
+        result = node(value, Ctx())
+        if result is FAIL:
+            raise Refused
         before = value.count(":") if type(value) is str else 0
         after = result.count(":") if type(result) is str else 0
         return result, after - before
 
-    return fix
+    return Repair(exact, fix, direct, source, check, delta, schema)
+
+
+_BOUND_OPERATORS = {
+    "minimum": ">=",
+    "maximum": "<=",
+    "exclusiveMinimum": ">",
+    "exclusiveMaximum": "<",
+}
+
+
+def _inline_bounds(schema: dict[str, Any]) -> list[tuple[str, Any]] | None:
+    """Numeric bounds as ``(operator, bound)`` for generated code; None if more is checked."""
+    if set(schema) & {"multipleOf", "minLength", "maxLength", "pattern"}:
+        return None
+    bounds = []
+    for keyword, operator_text in _BOUND_OPERATORS.items():
+        bound = schema.get(keyword)
+        if bound is not None:
+            if isinstance(bound, bool) or not isinstance(bound, int | float):
+                return None
+            bounds.append((operator_text, bound))
+    return bounds
 
 
 def _colons(value: Any) -> int:
@@ -557,38 +606,102 @@ def _struct_walker(
     repairs: list[tuple[str, Repair]],
     checks: list[Check],
 ) -> Walker:
-    unset = msgspec.UNSET
-    # each filled field adds its key's colon and those inside its value
-    plain = [(a, v, 1 + _colons(v)) for a, (_, v) in fills if not isinstance(v, dict | list)]
-    # container defaults get a fresh copy each time so no two events share one
-    containers = [(a, v, 1 + _colons(v)) for a, (_, v) in fills if isinstance(v, dict | list)]
+    """One generated function per struct type: every field access is a plain attribute.
 
-    def walk(obj: Any) -> int:
-        if type(obj) is not struct:
-            return 0
-        added = 0
-        for attr, value, colons in plain:
-            if getattr(obj, attr) is unset:
-                setattr(obj, attr, value)
-                added += colons
-        for attr, value, colons in containers:
-            if getattr(obj, attr) is unset:
-                setattr(obj, attr, msgspec.json.decode(msgspec.json.encode(value)))
-                added += colons
-        for attr, repair in repairs:
-            value = getattr(obj, attr)
-            if type(value) not in repair[0] and value is not unset:
-                value, colons = repair[1](value)
-                setattr(obj, attr, value)
-                added += colons
-        for attr, sub in subs:
-            added += sub(getattr(obj, attr))
-        for check in checks:
-            if not check(obj):
-                raise Refused  # the Python path says which rule failed
-        return added
+    Measured against a loop over ``(attr, …)`` tuples with ``getattr``/``setattr``, the
+    generated body is about twice as fast, and the walker is most of the coercion path's
+    Python time. The source only names attributes (``f0``, ``f1``, … chosen here) and
+    values bound in its namespace, never text taken from the schema.
+    """
+    namespace: dict[str, Any] = {
+        "struct": struct,
+        "unset": msgspec.UNSET,
+        "Refused": Refused,
+        "fresh": _fresh,
+        "FAIL": FAIL,
+        # checks append reasons only when they fail, and then the walker gives up (and
+        # clears them), so one scratch context serves every call
+        "scratch": Ctx(),
+    }
+    body = [
+        "def walk(obj):",
+        "    if type(obj) is not struct:",
+        "        return 0",
+        "    added = 0",
+    ]
+    for index, (attr, (_, value)) in enumerate(fills):
+        namespace[f"fill_{index}"] = value
+        # each filled field adds its key's colon and those inside its value
+        colons = 1 + _colons(value)
+        # container defaults get a fresh copy each time so no two events share one
+        fill = f"fresh(fill_{index})" if isinstance(value, dict | list) else f"fill_{index}"
+        body += [
+            f"    if obj.{attr} is unset:",
+            f"        obj.{attr} = {fill}",
+            f"        added += {colons}",
+        ]
+    for index, (attr, repair) in enumerate(repairs):
+        namespace[f"exact_{index}"], namespace[f"fix_{index}"] = repair.exact, repair.fix
+        body += [
+            f"    value = obj.{attr}",
+            f"    if type(value) not in exact_{index} and value is not unset:",
+        ]
+        if repair.direct is not None:
+            # the common coercion inline: one call, no tuple, no generic node
+            namespace[f"source_{index}"] = repair.source
+            namespace[f"direct_{index}"] = repair.direct
+            namespace[f"check_{index}_value"] = repair.check
+            body.append(f"        if type(value) is source_{index}:")
+            if repair.direct is string_to_integer:
+                # plain non-negative digits inline (the common "42"); the rest by the function
+                body += [
+                    "            if value.isascii() and value.isdigit() and "
+                    "len(value) <= 4300 and (value[0] != '0' or len(value) == 1):",
+                    "                result = int(value)",
+                    "            else:",
+                    f"                result = direct_{index}(value)",
+                ]
+            else:
+                body.append(f"            result = direct_{index}(value)")
+            body += ["            if result is None:", "                raise Refused"]
+            bounds = _inline_bounds(repair.schema) if repair.check is not None else None
+            if bounds is not None:
+                for bound_index, (operator_text, bound) in enumerate(bounds):
+                    name = f"bound_{index}_{bound_index}"
+                    namespace[name] = bound
+                    body += [
+                        f"            if not (result {operator_text} {name}):",
+                        "                raise Refused",
+                    ]
+            elif repair.check is not None:
+                body += [
+                    f"            if check_{index}_value(result, scratch) is FAIL:",
+                    "                scratch.reasons.clear()",
+                    "                raise Refused",
+                ]
+            body += [
+                f"            obj.{attr} = result",
+                f"            added += {repair.delta}",
+                "        else:",
+                f"            obj.{attr}, colons = fix_{index}(value)",
+                "            added += colons",
+            ]
+        else:
+            body += [f"        obj.{attr}, colons = fix_{index}(value)", "        added += colons"]
+    for index, (attr, sub) in enumerate(subs):
+        namespace[f"sub_{index}"] = sub
+        body.append(f"    added += sub_{index}(obj.{attr})")
+    for index, check in enumerate(checks):
+        namespace[f"check_{index}"] = check
+        body += [f"    if not check_{index}(obj):", "        raise Refused"]
+    body.append("    return added")
+    exec("\n".join(body), namespace)  # generated from attribute names only (see above)
+    walker: Walker = namespace["walk"]
+    return walker
 
-    return walk
+
+def _fresh(value: Any) -> Any:
+    return msgspec.json.decode(msgspec.json.encode(value))
 
 
 def _depth_walker(budget: list[int]) -> Walker:
@@ -611,10 +724,10 @@ def _list_walker(items: Walker | None, repair: Repair | None) -> Walker | None:
             return 0
         added = 0
         if repair is not None:
-            exact = repair[0]
+            exact, fix = repair.exact, repair.fix
             for index, item in enumerate(value):
                 if type(item) not in exact:
-                    value[index], colons = repair[1](item)
+                    value[index], colons = fix(item)
                     added += colons
         if items is not None:
             added += sum(items(x) for x in value)
@@ -632,10 +745,10 @@ def _map_walker(values: Walker | None, repair: Repair | None) -> Walker | None:
             return 0
         added = 0
         if repair is not None:
-            exact = repair[0]
+            exact, fix = repair.exact, repair.fix
             for key, item in value.items():
                 if type(item) not in exact:
-                    value[key], colons = repair[1](item)
+                    value[key], colons = fix(item)
                     added += colons
         if values is not None:
             added += sum(values(x) for x in value.values())
