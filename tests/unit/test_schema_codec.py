@@ -139,6 +139,11 @@ def test_deep_nesting_is_refused() -> None:
         parse_schema(schema)
 
 
+def test_unknown_type_name_is_refused() -> None:
+    with pytest.raises(InvalidSchemaError, match="JSON types"):
+        parse_schema({"type": "strin"})
+
+
 def test_unknown_dialect_is_refused() -> None:
     with pytest.raises(InvalidSchemaError, match="dialect"):
         parse_schema({"$schema": "https://example.com/my-meta"})

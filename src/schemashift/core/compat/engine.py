@@ -75,10 +75,6 @@ class Checker:
     def subset(self, writer: Iterable[Schema], reader: Schema, path: str) -> list[Finding]:
         return self._subset_expanded(self._expand(tuple(writer), (), ()), reader, path, None)
 
-    def subset_writer(self, writer: Writer, reader: Schema, path: str) -> list[Finding]:
-        """Like ``subset`` for an already expanded writer."""
-        return self.against(writer, reader, path)
-
     # -- writer expansion
     def _expand(
         self,

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from schemashift.core.schema.nodes import (
+    JSON_TYPES,
     BoolSchema,
     Constant,
     Schema,
@@ -191,8 +192,8 @@ class _Codec:
                 continue
             if key == "type":
                 names = [value] if isinstance(value, str) else value
-                if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-                    raise InvalidSchemaError(f"{at}/type must be a string or array of strings")
+                if not isinstance(names, list) or not all(n in JSON_TYPES for n in names):
+                    raise InvalidSchemaError(f"{at}/type must name JSON types, got {value!r}")
                 yield "types", frozenset(names)
             elif key == "enum":
                 if not isinstance(value, list):
