@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import random
@@ -153,52 +154,87 @@ class Result:
         )
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection: a minimal client, so that 200 of them in one
+    process measure the servers rather than a client library's pool bookkeeping."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        self.host, port = url.removeprefix("http://").split(":")
+        self.port = int(port)
+        self.extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.extra}"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+
+
 async def drive(
     urls: list[str], seconds: float, *, headers: dict[str, str], writes: bool
 ) -> Result:
     result = Result()
     deadline = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    clients = [
-        httpx.AsyncClient(base_url=u, limits=limits, timeout=30, headers=headers) for u in urls
-    ]
 
     async def one_client(n: int) -> None:
         rng = random.Random(n)
-        http = clients[n % len(clients)]
+        conn = Connection(urls[n % len(urls)], headers)
         i = 0
-        while time.monotonic() < deadline and result.count < MAX_REQUESTS:
-            subject = f"s{rng.randrange(SUBJECTS)}"
-            started = time.perf_counter()
-            if writes and rng.random() < WRITE_SHARE:
-                name = f"c{n}_{i}"
-                body = {
-                    "schema": json.dumps(
+        try:
+            while time.monotonic() < deadline and result.count < MAX_REQUESTS:
+                subject = f"s{rng.randrange(SUBJECTS)}"
+                started = time.perf_counter()
+                if writes and rng.random() < WRITE_SHARE:
+                    name = f"c{n}_{i}"
+                    schema = json.dumps(
                         {"type": "object", "properties": {name: {"type": "string"}}}
                     )
-                }
-                response = await http.post(f"/subjects/{subject}/versions", json=body)
-                if response.status_code == 200:
-                    result.writes.append((subject, response.json()["id"], name))
-            else:
-                kind = rng.random()
-                path = (
-                    f"/subjects/{subject}/versions/latest"
-                    if kind < 0.6 or not writes
-                    else "/schemas/ids/1"
-                    if kind < 0.9
-                    else "/subjects"
-                )
-                response = await http.get(path)
-            result.latencies.append(time.perf_counter() - started)
-            result.statuses[response.status_code] += 1
-            i += 1
+                    status, body = await conn.request(
+                        "POST",
+                        f"/subjects/{subject}/versions",
+                        json.dumps({"schema": schema}).encode(),
+                    )
+                    if status == 200:
+                        result.writes.append((subject, json.loads(body)["id"], name))
+                else:
+                    kind = rng.random()
+                    path = (
+                        f"/subjects/{subject}/versions/latest"
+                        if kind < 0.6 or not writes
+                        else "/schemas/ids/1"
+                        if kind < 0.9
+                        else "/subjects"
+                    )
+                    status, _ = await conn.request("GET", path)
+                result.latencies.append(time.perf_counter() - started)
+                result.statuses[status] += 1
+                i += 1
+        finally:
+            await conn.close()
 
     started = time.monotonic()
     await asyncio.gather(*(one_client(n) for n in range(CLIENTS)))
     result.elapsed = time.monotonic() - started
-    for client in clients:
-        await client.aclose()
     return result
 
 
