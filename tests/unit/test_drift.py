@@ -103,3 +103,13 @@ def test_weights_are_data() -> None:
         DriftWeights(cap=1.0)
     with pytest.raises(ValueError):
         DriftWeights(depth_decay=0)
+
+
+def test_documented_example() -> None:
+    """The worked example of docs/drift.md gives the numbers the page states."""
+    old = obj({"a": {"type": "integer"}, "b": {"type": "string"}}, ["a"])
+    new = obj({"a": {"type": "number"}, "c": {"type": "string"}}, ["a"])
+    report = diff(old, new)
+    assert math.isclose(report.score, 0.592, abs_tol=1e-9)
+    shares = {c.path: round(c.contribution, 3) for c in report.changes}
+    assert shares == {"/a": 0.158, "/b": 0.316, "/c": 0.118}
