@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemashift.core.canonical import canonical_bytes, fingerprint
 from schemashift.errors import RegistryModeError
-from schemashift.registry.config import Mode
+from schemashift.registry.config import Mode, SubjectConfig
 from schemashift.registry.decisions import (
     ObserveDecision,
     compatibility_targets,
@@ -24,6 +24,7 @@ from schemashift.registry.decisions import (
     decide_drift,
     decide_first_version,
 )
+from schemashift.registry.queries import effective_config, effective_mode
 from schemashift.registry.records import (
     ConsumerContract,
     Decision,
@@ -43,7 +44,6 @@ from schemashift.registry.store import StoreTx
 
 if TYPE_CHECKING:
     from schemashift.core.profile import Profile
-    from schemashift.registry.service import Registry
 
 MAX_SAMPLES = 20  # offending samples kept per quarantine item
 MAX_SAMPLE_BYTES = 64 * 1024  # larger samples are not kept (the dead-letter stream has them)
@@ -90,8 +90,8 @@ def _with_context(report: Any, subject: str, base_version: int, inferred: Any, c
 
 
 def observe(
-    registry: Registry,
     tx: StoreTx,
+    defaults: SubjectConfig,
     subject: str,
     batch: Profile,
     samples: Sequence[dict[str, Any]],
@@ -105,8 +105,8 @@ def observe(
     running = Profile.from_dict(stored) if stored is not None else Profile()
     merged = running.merge(batch)
     since += batch.count
-    config = registry._config(tx, subject)
-    mode = registry._mode(tx, subject)
+    config = effective_config(tx, defaults, subject)
+    mode = effective_mode(tx, subject)
     latest = tx.latest_version(subject)
     candidate = merged.finish()
     report: Any = None
@@ -267,9 +267,9 @@ def _open_item(tx: StoreTx, quarantine_id: int) -> QuarantineItem:
     return item
 
 
-def accept(registry: Registry, tx: StoreTx, quarantine_id: int, now: datetime) -> QuarantineItem:
+def accept(tx: StoreTx, quarantine_id: int, now: datetime) -> QuarantineItem:
     item = _open_item(tx, quarantine_id)
-    if registry._mode(tx, item.subject) is Mode.READONLY:
+    if effective_mode(tx, item.subject) is Mode.READONLY:
         raise RegistryModeError(f"Subject {item.subject} is in read-only mode")
     candidate = Candidate.of(item.schema)
     version = existing_version(tx, item.subject, candidate)

@@ -13,7 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from schemashift.core.canonical import canonical_text, fingerprint
-from schemashift.errors import RegistryModeError
+from schemashift.core.compat.model import CompatibilityResult
+from schemashift.errors import IncompatibleSchemaError, RegistryModeError
+from schemashift.registry.config import Compatibility, SubjectConfig
+from schemashift.registry.queries import find_version
 from schemashift.registry.records import OutboxKind, Reference, SchemaVersion
 from schemashift.registry.store import StoreTx
 
@@ -107,3 +110,35 @@ def store_version(
         references=stored.references,
         created_at=now,
     )
+
+
+def compatibility(
+    tx: StoreTx, config: SubjectConfig, subject: str, schema: Any, version: int | None
+) -> CompatibilityResult:
+    """Confluent's check: against one version (its 40401/40402 first), or per the mode."""
+    mode = config.compatibility
+    if version is not None:
+        chosen = find_version(tx, subject, version, False)
+        targets = [] if mode is Compatibility.NONE else [chosen.schema]
+    elif mode is Compatibility.NONE:
+        targets = []
+    elif mode.transitive:
+        targets = [v.schema for v in tx.versions(subject, include_deleted=False)]
+    else:
+        latest = tx.latest_version(subject)
+        targets = [] if latest is None else [latest.schema]
+    if not targets:
+        return CompatibilityResult(True, ())
+    from schemashift.core.compat import check_compatibility
+
+    return check_compatibility(targets if mode.transitive else targets[-1], schema, mode.value)
+
+
+def require_compatible(tx: StoreTx, config: SubjectConfig, subject: str, schema: Any) -> None:
+    result = compatibility(tx, config, subject, schema, None)
+    if not result.compatible:
+        details = "; ".join(f"{f.path or '/'}: {f.message}" for f in result.findings[:10])
+        raise IncompatibleSchemaError(
+            f"Schema being registered is incompatible with an earlier schema for subject"
+            f' "{subject}" ({config.compatibility.value}): {details}'
+        )

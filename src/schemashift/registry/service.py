@@ -1,10 +1,11 @@
-"""The Registry service: Confluent semantics over a Store, plus drift handling (evolution.py).
+"""The Registry service: Confluent semantics over a Store, plus drift handling.
 
 The service is the only glue between the pure core (canonical form, schema checks,
-compatibility, diff), the pure decisions (decisions.py) and the store. It is synchronous;
-async callers use ``asyncio.to_thread``. Every operation is one store transaction, and
-writes are serialised by the store, so the invariants (dense versions, one id per
-canonical schema, ordered outbox) hold across threads and processes.
+compatibility, diff), the pure decisions (decisions.py) and the store; the work done inside
+each transaction lives in queries.py, registration.py, deletion.py, evolution.py and
+sunset.py. It is synchronous; async callers use ``asyncio.to_thread``. Every operation is one
+store transaction and writes are serialised by the store, so the invariants (dense versions,
+one id per canonical schema, ordered outbox) hold across threads and processes.
 """
 
 from __future__ import annotations
@@ -14,26 +15,30 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from schemashift.core.compat.model import CompatibilityResult
-from schemashift.core.jsonparse import ParseLimits, loads
 from schemashift.errors import (
-    IncompatibleSchemaError,
     InvalidSchemaError,
-    PayloadError,
     RegistryModeError,
     SchemaNotFoundError,
     SubjectNotFoundError,
-    VersionGoneError,
-    VersionNotFoundError,
 )
-from schemashift.registry import evolution
+from schemashift.registry import deletion, evolution, sunset
 from schemashift.registry.config import DEFAULT_CONFIG, ConfigPatch, Mode, SubjectConfig
-from schemashift.registry.decisions import LATEST, is_gone, parse_version_id
+from schemashift.registry.decisions import LATEST, parse_version_id
+from schemashift.registry.queries import (
+    GLOBAL,
+    MAX_ID,
+    check_subject,
+    effective_config,
+    effective_mode,
+    find_version,
+    known_id,
+    page_limit,
+    parse_schema_text,
+)
 from schemashift.registry.records import (
     ConsumerContract,
     DriftEvent,
     ObserveResult,
-    OutboxKind,
     OutboxRecord,
     QuarantineItem,
     QuarantineStatus,
@@ -45,62 +50,32 @@ from schemashift.registry.refusals import (
     ConfigNotFoundError,
     InvalidRequestError,
     ModeNotFoundError,
-    SubjectNotSoftDeletedError,
-    SubjectSoftDeletedError,
-    VersionNotSoftDeletedError,
-    VersionSoftDeletedError,
 )
-from schemashift.registry.registration import Candidate, existing_version, store_version
+from schemashift.registry.registration import (
+    Candidate,
+    compatibility,
+    existing_version,
+    require_compatible,
+    store_version,
+)
 from schemashift.registry.store import Store, StoreTx
 
-GLOBAL = ""  # the store's key for the global configuration and mode
-MAX_SUBJECT_LENGTH = 255
 _ID_CACHE_LIMIT = 50_000
-# bounds on a schema submitted as text: generous for real schemas, finite for hostile ones
-SCHEMA_LIMITS = ParseLimits(max_bytes=4 * 1024 * 1024, max_depth=256, max_keys=200_000)
-
-
-MAX_ID = 2**31 - 1  # ids and versions are 32-bit, as in Confluent's registry
-MAX_PAGE = 10_000
-
-
-def _known_id(value: int) -> bool:
-    """Whether ``value`` can name a stored id at all (larger ones would overflow the SQL)."""
-    return 1 <= value <= MAX_ID
-
-
-def _page_limit(limit: int) -> int:
-    return max(0, min(limit, MAX_PAGE))
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def check_subject(subject: str) -> str:
-    if not subject or len(subject) > MAX_SUBJECT_LENGTH or any(ord(c) < 32 for c in subject):
-        raise InvalidRequestError(
-            f"invalid subject name {subject[:80]!r}: 1 to {MAX_SUBJECT_LENGTH} characters,"
-            " no control characters"
+def _no_references(references: Sequence[Reference]) -> tuple[Reference, ...]:
+    if references:
+        # a reference is a $ref to another subject's schema; schemashift resolves local
+        # references only and never fetches or splices in another document
+        raise InvalidSchemaError(
+            "Invalid schema: schema references are not supported; inline the referenced"
+            " definitions under $defs"
         )
-    return subject
-
-
-def parse_schema_text(schema: str | Mapping[str, Any] | bool) -> Any:
-    """A schema from the API (JSON text) or from Python (a dict), checked; 42201 if unusable."""
-    from schemashift.core.schema import check_schema
-
-    if isinstance(schema, str):
-        try:
-            value = loads(schema, SCHEMA_LIMITS)
-        except PayloadError as exc:
-            raise InvalidSchemaError(f"Invalid schema: not strict JSON ({exc.message})") from exc
-    else:
-        value = schema
-    if not isinstance(value, dict | bool):
-        raise InvalidSchemaError("Invalid schema: a JSON Schema is an object or a boolean")
-    check_schema(value)
-    return value
+    return ()
 
 
 class Registry:
@@ -138,30 +113,15 @@ class Registry:
 
     # -- configuration and modes -----------------------------------------------------------
 
-    def _config(self, tx: StoreTx, subject: str | None) -> SubjectConfig:
-        effective = self.defaults
-        global_patch = tx.get_config(GLOBAL)
-        if global_patch is not None:
-            effective = global_patch.apply_to(effective)
-        if subject:
-            patch = tx.get_config(subject)
-            if patch is not None:
-                effective = patch.apply_to(effective)
-        return effective
-
     def effective_config(self, subject: str | None = None) -> SubjectConfig:
         """The policy in force for ``subject`` (or the global one)."""
-        return self.store.read(lambda tx: self._config(tx, subject))
+        return self.store.read(lambda tx: effective_config(tx, self.defaults, subject))
 
     def get_config(
         self, subject: str | None = None, *, default_to_global: bool = False
     ) -> SubjectConfig:
         """Confluent ``GET /config[/{subject}]``: 40408 if the subject sets nothing itself."""
-        if (
-            subject
-            and not default_to_global
-            and self.store.read(lambda tx: tx.get_config(subject)) is None
-        ):
+        if subject and not default_to_global and self.config_patch(subject).is_empty():
             raise ConfigNotFoundError(
                 f"Subject '{subject}' does not have subject-level compatibility configured"
             )
@@ -178,7 +138,7 @@ class Registry:
         def work(tx: StoreTx) -> SubjectConfig:
             current = tx.get_config(key) or ConfigPatch()
             tx.set_config(key, current.overlay(patch))
-            return self._config(tx, subject)
+            return effective_config(tx, self.defaults, subject)
 
         return self.store.write(work)
 
@@ -189,19 +149,11 @@ class Registry:
         def work(tx: StoreTx) -> SubjectConfig:
             if subject and tx.get_config(key) is None:
                 raise SubjectNotFoundError(f"Subject '{subject}' not found.")
-            before = self._config(tx, subject)
+            before = effective_config(tx, self.defaults, subject)
             tx.set_config(key, None)
             return before
 
         return self.store.write(work)
-
-    @staticmethod
-    def _mode(tx: StoreTx, subject: str | None) -> Mode:
-        if subject:
-            mode = tx.get_mode(subject)
-            if mode is not None:
-                return mode
-        return tx.get_mode(GLOBAL) or Mode.READWRITE
 
     def get_mode(self, subject: str | None = None, *, default_to_global: bool = False) -> Mode:
         if subject and not default_to_global:
@@ -211,7 +163,7 @@ class Registry:
                     f"Subject '{subject}' does not have subject-level mode configured"
                 )
             return stored
-        return self.store.read(lambda tx: self._mode(tx, subject))
+        return self.store.read(lambda tx: effective_mode(tx, subject))
 
     def set_mode(self, subject: str | None, mode: Mode, *, force: bool = False) -> Mode:
         """Confluent ``PUT /mode``; IMPORT on a non-empty scope needs ``force``."""
@@ -256,14 +208,14 @@ class Registry:
         mode, where ``schema_id`` is required and ``version`` may be given).
         """
         check_subject(subject)
-        if schema_id is not None and not _known_id(schema_id):
+        if schema_id is not None and not known_id(schema_id):
             raise InvalidRequestError(f"a schema id is between 1 and {MAX_ID}, not {schema_id}")
         if version is not None:
             parse_version_id(version)  # 42202 outside 1..2^31-1
-        candidate = Candidate.of(parse_schema_text(schema), self._check_references(references))
+        candidate = Candidate.of(parse_schema_text(schema), _no_references(references))
 
         def work(tx: StoreTx) -> SchemaVersion:
-            mode = self._mode(tx, subject)
+            mode = effective_mode(tx, subject)
             if mode is Mode.READONLY:
                 raise RegistryModeError(f"Subject {subject} is in read-only mode")
             if mode is Mode.IMPORT and schema_id is None:
@@ -278,7 +230,8 @@ class Registry:
                     raise RegistryModeError(
                         f"Version {version} is not the next version of subject {subject}"
                     )
-                self._require_compatible(tx, subject, candidate.schema)
+                config = effective_config(tx, self.defaults, subject)
+                require_compatible(tx, config, subject, candidate.schema)
             previous = tx.latest_version(subject)
             changes, score = evolution.changes_between(
                 None if previous is None else previous.schema, candidate.schema
@@ -296,52 +249,18 @@ class Registry:
 
         return self.store.write(work)
 
-    def _check_references(self, references: Sequence[Reference]) -> tuple[Reference, ...]:
-        if references:
-            # a reference is a $ref to another subject's schema; schemashift resolves local
-            # references only and never fetches or splices in another document
-            raise InvalidSchemaError(
-                "Invalid schema: schema references are not supported; inline the referenced"
-                " definitions under $defs"
-            )
-        return ()
-
-    def _require_compatible(self, tx: StoreTx, subject: str, schema: Any) -> None:
-        result = self._compatibility(tx, subject, schema, None)
-        if not result.compatible:
-            details = "; ".join(f"{f.path or '/'}: {f.message}" for f in result.findings[:10])
-            config = self._config(tx, subject)
-            raise IncompatibleSchemaError(
-                f"Schema being registered is incompatible with an earlier schema for subject"
-                f' "{subject}" ({config.compatibility.value}): {details}'
-            )
-
-    def _compatibility(self, tx: StoreTx, subject: str, schema: Any, version: int | None) -> Any:
-        config = self._config(tx, subject)
-        if version is not None:
-            chosen = self._version(tx, subject, version, False)  # 40401 / 40402 first
-            targets = [] if config.compatibility.value == "NONE" else [chosen.schema]
-        elif config.compatibility.value == "NONE":
-            targets = []
-        elif config.compatibility.transitive:
-            targets = [v.schema for v in tx.versions(subject, include_deleted=False)]
-        else:
-            latest = tx.latest_version(subject)
-            targets = [] if latest is None else [latest.schema]
-        if not targets:
-            return CompatibilityResult(True, ())
-        from schemashift.core.compat import check_compatibility
-
-        old: Any = targets if config.compatibility.transitive else targets[-1]
-        return check_compatibility(old, schema, config.compatibility.value)
-
     def check_compatibility(
         self, subject: str, schema: str | Mapping[str, Any] | bool, version: int | str | None = None
     ) -> Any:
         """Confluent's compatibility test: against ``version``, or per mode when ``None``."""
         value = parse_schema_text(schema)
         number = None if version is None else parse_version_id(version)
-        return self.store.read(lambda tx: self._compatibility(tx, subject, value, number))
+
+        def work(tx: StoreTx) -> Any:
+            config = effective_config(tx, self.defaults, subject)
+            return compatibility(tx, config, subject, value, number)
+
+        return self.store.read(work)
 
     def lookup(
         self, subject: str, schema: str | Mapping[str, Any] | bool, *, deleted: bool = False
@@ -370,7 +289,7 @@ class Registry:
         cached = self._by_id.get(schema_id)
         if cached is not None:
             return cached
-        if not _known_id(schema_id):
+        if not known_id(schema_id):
             raise SchemaNotFoundError(f"Schema {schema_id} not found")
         stored = self.store.read(lambda tx: tx.schema_by_id(schema_id))
         if stored is None:
@@ -386,7 +305,7 @@ class Registry:
 
     def versions_of_schema(self, schema_id: int, *, deleted: bool = False) -> list[tuple[str, int]]:
         def work(tx: StoreTx) -> list[tuple[str, int]]:
-            if not _known_id(schema_id) or tx.schema_by_id(schema_id) is None:
+            if not known_id(schema_id) or tx.schema_by_id(schema_id) is None:
                 raise SchemaNotFoundError(f"Schema {schema_id} not found")
             return tx.versions_of_schema(schema_id, include_deleted=deleted)
 
@@ -402,113 +321,39 @@ class Registry:
             raise SubjectNotFoundError(f"Subject '{subject}' not found.")
         return [v.version for v in versions]
 
-    @staticmethod
-    def _version(tx: StoreTx, subject: str, number: int, deleted: bool) -> SchemaVersion:
-        versions = tx.versions(subject, include_deleted=True)
-        if not versions or (not deleted and all(v.deleted for v in versions)):
-            raise SubjectNotFoundError(f"Subject '{subject}' not found.")
-        if number == LATEST:
-            live = [v for v in versions if deleted or not v.deleted]
-            return live[-1]
-        for v in versions:
-            if v.version == number:
-                if v.deleted and not deleted:
-                    raise VersionNotFoundError(f"Version {number} not found.")
-                return v
-        raise VersionNotFoundError(f"Version {number} not found.")
-
     def get_version(
         self, subject: str, version: int | str, *, deleted: bool = False
     ) -> SchemaVersion:
         """A version (``latest`` or ``-1`` for the newest live one)."""
         number = parse_version_id(version)
-        return self.store.read(lambda tx: self._version(tx, subject, number, deleted))
+        return self.store.read(lambda tx: find_version(tx, subject, number, deleted))
 
     def get_servable_version(self, subject: str, version: int | str) -> SchemaVersion:
         """A version to transform *to*: 410 (VersionGoneError) once its sunset has passed."""
         number = parse_version_id(version)
 
         def work(tx: StoreTx) -> tuple[SchemaVersion, SubjectConfig, int]:
-            found = self._version(tx, subject, number, False)
-            latest = self._version(tx, subject, LATEST, False).version
-            return found, self._config(tx, subject), latest
+            found = find_version(tx, subject, number, False)
+            latest = find_version(tx, subject, LATEST, False).version
+            return found, effective_config(tx, self.defaults, subject), latest
 
         found, config, latest = self.store.read(work)
-        if found.version != latest and is_gone(
-            found.superseded_at, config.sunset_seconds, self.clock()
-        ):
-            raise VersionGoneError(
-                f"Version {found.version} of subject '{subject}' was superseded on"
-                f" {found.superseded_at:%Y-%m-%d %H:%M:%S} UTC and its sunset period of"
-                f" {config.sunset_seconds} s has passed; use version {latest}"
-            )
-        return found
+        return sunset.require_servable(found, latest, config, self.clock())
 
     def referenced_by(self, subject: str, version: int | str) -> list[int]:
         """Ids of schemas referencing this version: none, as references are not accepted."""
         self.get_version(subject, version)
         return []
 
-    # -- deletion --------------------------------------------------------------------------
-
     def delete_version(self, subject: str, version: int | str, *, permanent: bool = False) -> int:
         """Confluent semantics: soft first; ``permanent`` only after a soft delete."""
         number = parse_version_id(version)
-
-        def work(tx: StoreTx) -> int:
-            self._require_writable(tx, subject)
-            # a soft-deleted version is found (to refuse or purge it); "latest" means the live one
-            target = self._version(tx, subject, number, deleted=permanent or number != LATEST)
-            if permanent:
-                if not target.deleted:
-                    raise VersionNotSoftDeletedError(
-                        f"Subject '{subject}' Version {target.version} was not deleted first"
-                        " before being permanently deleted"
-                    )
-                tx.remove_version(subject, target.version)
-            else:
-                if target.deleted:
-                    raise VersionSoftDeletedError(
-                        f"Subject '{subject}' Version {target.version} was soft deleted. Set"
-                        " permanent=true to delete permanently"
-                    )
-                tx.set_deleted(subject, target.version)
-            return target.version
-
-        return self.store.write(work)
+        return self.store.write(lambda tx: deletion.delete_version(tx, subject, number, permanent))
 
     def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
-        def work(tx: StoreTx) -> list[int]:
-            self._require_writable(tx, subject)
-            versions = tx.versions(subject, include_deleted=True)
-            if not versions:
-                raise SubjectNotFoundError(f"Subject '{subject}' not found.")
-            live = [v for v in versions if not v.deleted]
-            if permanent:
-                if live:
-                    raise SubjectNotSoftDeletedError(
-                        f"Subject '{subject}' was not deleted first before being permanently deleted"
-                    )
-                for v in versions:
-                    tx.remove_version(subject, v.version)
-                tx.set_config(subject, None)
-                tx.set_mode(subject, None)
-                return [v.version for v in versions]
-            if not live:
-                raise SubjectSoftDeletedError(
-                    f"Subject '{subject}' was soft deleted. Set permanent=true to delete permanently"
-                )
-            for v in live:
-                tx.set_deleted(subject, v.version)
-            return [v.version for v in live]
+        return self.store.write(lambda tx: deletion.delete_subject(tx, subject, permanent))
 
-        return self.store.write(work)
-
-    def _require_writable(self, tx: StoreTx, subject: str) -> None:
-        if self._mode(tx, subject) is Mode.READONLY:
-            raise RegistryModeError(f"Subject {subject} is in read-only mode")
-
-    # -- drift, quarantine, consumers (evolution.py) ---------------------------------------
+    # -- drift, quarantine, consumers ------------------------------------------------------
 
     def observe(
         self, subject: str, payloads_or_profile: Iterable[Mapping[str, Any]] | Any
@@ -516,8 +361,9 @@ class Registry:
         """Merge observations into the subject's running profile and act on the drift."""
         check_subject(subject)
         batch, samples = evolution.batch_profile(payloads_or_profile)
+        now = self.clock()
         return self.store.write(
-            lambda tx: evolution.observe(self, tx, subject, batch, samples, self.clock())
+            lambda tx: evolution.observe(tx, self.defaults, subject, batch, samples, now)
         )
 
     def list_quarantine(
@@ -531,15 +377,17 @@ class Registry:
 
     def accept_quarantine(self, quarantine_id: int) -> QuarantineItem:
         """Register the quarantined schema as a new version (a person's override)."""
-        return self.store.write(lambda tx: evolution.accept(self, tx, quarantine_id, self.clock()))
+        now = self.clock()
+        return self.store.write(lambda tx: evolution.accept(tx, quarantine_id, now))
 
     def reject_quarantine(self, quarantine_id: int) -> QuarantineItem:
         """Close the quarantine and forget the drift it held (the running profile rolls back)."""
-        return self.store.write(lambda tx: evolution.reject(tx, quarantine_id, self.clock()))
+        now = self.clock()
+        return self.store.write(lambda tx: evolution.reject(tx, quarantine_id, now))
 
     def drift_history(self, subject: str, limit: int = 200) -> list[DriftEvent]:
         """The subject's drift observations, oldest first (the newest ``limit`` of them)."""
-        wanted = _page_limit(limit)
+        wanted = page_limit(limit)
         return list(reversed(self.store.read(lambda tx: tx.drift_history(subject, wanted))))
 
     def diff_versions(self, subject: str, old: int | str, new: int | str) -> Any:
@@ -572,11 +420,11 @@ class Registry:
         """Records with ``seq > after_seq``, oldest first (at most ``limit``, ≤ 10,000)."""
         if after_seq >= 2**62:
             return []
-        after, wanted = max(after_seq, 0), _page_limit(limit)
+        after, wanted = max(after_seq, 0), page_limit(limit)
         return self.store.read(lambda tx: tx.read_outbox(after, wanted))
 
     def pending_relay(self, limit: int = 100) -> list[OutboxRecord]:
-        wanted = _page_limit(limit)
+        wanted = page_limit(limit)
         return self.store.read(lambda tx: tx.pending_relay(wanted))
 
     def mark_relayed(self, seqs: Iterable[int]) -> None:
@@ -587,25 +435,4 @@ class Registry:
     def sweep_sunsets(self) -> list[int]:
         """Write a ``version.sunset`` record for each version whose sunset has passed."""
         now = self.clock()
-
-        def work(tx: StoreTx) -> list[int]:
-            written: list[int] = []
-            for v in tx.awaiting_sunset():
-                latest = tx.versions(v.subject, include_deleted=False)
-                if latest and latest[-1].version == v.version:
-                    continue  # the newest live version never sunsets
-                config = self._config(tx, v.subject)
-                if is_gone(v.superseded_at, config.sunset_seconds, now):
-                    written.append(
-                        tx.append_outbox(
-                            OutboxKind.VERSION_SUNSET,
-                            v.subject,
-                            now=now,
-                            version=v.version,
-                            schema_id=v.schema_id,
-                        )
-                    )
-                    tx.mark_sunset_recorded(v.subject, v.version)
-            return written
-
-        return self.store.write(work)
+        return self.store.write(lambda tx: sunset.sweep(tx, self.defaults, now))
