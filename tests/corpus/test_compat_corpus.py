@@ -106,9 +106,23 @@ def test_agreement_with_upstream_labels(policy: str, at_least: int) -> None:
     assert tally["disagree_where_upstream_contradicts_semantics"] >= 60, tally
 
 
-def test_true_reader_is_compatible_unlike_karapace() -> None:
-    """Karapace calls `true` an object schema and rejects e.g. integer -> true; a reader that
-    accepts everything is compatible with every writer, which is what we answer."""
-    noted = [c for c in cases() if "Karapace treats `true`" in c.get("semantic_note", "")]
-    assert len(noted) == 61
-    assert all(verdict(c, "strict") == "compatible" for c in noted)
+@pytest.mark.parametrize("policy", ["strict", "lenient", "observed"])
+@pytest.mark.parametrize(
+    ("note", "count", "ours"),
+    [
+        # Karapace calls `true` an object schema; a reader accepting everything accepts all
+        ("Karapace treats `true`", 61, "compatible"),
+        # a writer with no instance is included in every reader
+        ("writer admits no instance", 8, "compatible"),
+        # upstream says compatible although a writer-valid, reader-invalid instance exists
+        ("concrete writer-valid/reader-invalid instance", 3, "incompatible"),
+    ],
+)
+def test_verdicts_where_upstream_contradicts_semantics(
+    policy: str, note: str, count: int, ours: str
+) -> None:
+    """Each kind of `semantic_note` gets the semantic verdict under every policy, as
+    docs/readme/diff.md states."""
+    noted = [c for c in cases() if note in c.get("semantic_note", "")]
+    assert len(noted) == count
+    assert {verdict(c, policy) for c in noted} == {ours}
