@@ -58,9 +58,9 @@ async def serving(db_url: str) -> AsyncIterator[Server]:
         routers=[webhooks_api.router],
         state={"webhooks": service, "sunset_sweep_seconds": 0},
     )
-    port = free_port()
+    # Port 0: the kernel picks a free port at bind time (no window for another process).
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     )
     http = asyncio.create_task(server.serve())
     delivering = asyncio.create_task(dispatcher.run())
@@ -68,6 +68,7 @@ async def serving(db_url: str) -> AsyncIterator[Server]:
         async with asyncio.timeout(10):
             while not server.started:
                 await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
         yield Server(f"http://127.0.0.1:{port}", registry, store)
     finally:
         await dispatcher.stop()

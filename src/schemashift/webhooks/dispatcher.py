@@ -145,7 +145,12 @@ class WebhookDispatcher:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         async with httpx.AsyncClient(
-            transport=self.transport, follow_redirects=False, trust_env=False
+            transport=self.transport,
+            follow_redirects=False,
+            trust_env=False,  # no proxy from the environment: requests go to checked addresses
+            # No shared connection cap: hanging endpoints must not exhaust a pool that healthy
+            # subscriptions need (subscriptions × concurrency bounds the connections anyway).
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=50),
         ) as client:
             self._sender = Sender(
                 client,
