@@ -134,6 +134,7 @@ def fresh_database(server_url: str) -> str:
 @dataclass
 class Result:
     latencies: list[float] = field(default_factory=list)
+    write_latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     writes: list[tuple[str, int, str]] = field(default_factory=list)  # subject, id, field
     elapsed: float = 0.0
@@ -149,9 +150,15 @@ class Result:
         rate = self.count / self.elapsed
         ratio = f"  {rate / anchor:5.2f}x anchor" if anchor else ""
         codes = " ".join(f"{k}:{v}" for k, v in sorted(self.statuses.items()))
-        return (
+        line = (
             f"{name:<16} {rate:9.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  [{codes}]{ratio}"
         )
+        if self.write_latencies:
+            writes = sorted(self.write_latencies)
+            w_rate = len(writes) / self.elapsed
+            w99 = writes[int(len(writes) * 0.99)] * 1000
+            line += f"\n{'':<16} writes {w_rate:6.0f}/s  p99 {w99:6.1f} ms (serialised on one lock)"
+        return line
 
 
 class Connection:
@@ -216,6 +223,7 @@ async def drive(
                     )
                     if status == 200:
                         result.writes.append((subject, json.loads(body)["id"], name))
+                    result.write_latencies.append(time.perf_counter() - started)
                 else:
                     kind = rng.random()
                     path = (
