@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemashift.core.formats import FORMATS, all_match, detect, matches, surviving
+from schemashift.core.formats import FORMATS, all_match, detect, matches, plausible, surviving
 
 POSITIVE = {
     "date-time": [
@@ -90,10 +90,21 @@ def test_date_time_accepts_isoformat_with_offset(moment: datetime) -> None:
     assert matches("date-time", text)
 
 
+@pytest.mark.parametrize(("fmt", "value"), [(f, v) for f, vs in POSITIVE.items() for v in vs])
+def test_prefilter_never_excludes_a_matching_format(fmt: str, value: str) -> None:
+    """The cheap plausibility check keeps every format a valid instance has."""
+    assert fmt in plausible(value)
+    assert surviving((fmt,), [value]) == (fmt,)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=40))
 def test_detectors_agree_with_standard_library_parsers(text: str) -> None:
-    """Whatever a detector accepts, the standard library parses too (subset property)."""
+    """Whatever a detector accepts, the standard library parses too (subset property),
+    and the cheap prefilter never rules it out."""
+    for fmt in FORMATS:
+        if matches(fmt, text):
+            assert fmt in plausible(text)
     if matches("date", text):
         date.fromisoformat(text)
     if matches("date-time", text):

@@ -45,14 +45,16 @@ _IPV6_CHARS_RE = re.compile(r"[0-9A-Fa-f:.]{2,45}")
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _EMAIL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
-_PCT = "%[0-9A-Fa-f]{2}"
-_PCHAR = rf"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|{_PCT})"
-_USERINFO = rf"(?:(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|{_PCT})*@)?"
-_HOST = rf"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|{_PCT})*"
-_AUTHORITY = rf"{_USERINFO}{_HOST}(?::[0-9]*)?"
-_HIER = rf"(?://{_AUTHORITY}(?:/{_PCHAR}*)*|{_PCHAR}+(?:/{_PCHAR}*)*)"
-_QUERY = rf"(?:{_PCHAR}|[/?])*"
-_URI_RE = re.compile(rf"[A-Za-z][A-Za-z0-9+.\-]*:{_HIER}(?:\?{_QUERY})?(?:#{_QUERY})?")
+# RFC 3986 with flat character classes (fast, linear): scheme ":" ["//" authority] then
+# path/query characters and at most one "#"; "%" escapes are checked separately.
+_SUB = "!$&'()*+,;="
+_UNRESERVED = r"A-Za-z0-9\-._~"
+_AUTHORITY = rf"(?:[{_UNRESERVED}{_SUB}:%]*@)?[{_UNRESERVED}{_SUB}%]*(?::[0-9]*)?"
+_REST = rf"[{_UNRESERVED}{_SUB}:@%/?]*"
+_URI_RE = re.compile(
+    rf"[A-Za-z][A-Za-z0-9+.\-]*:(?=.)(?://{_AUTHORITY}(?=[/?#]|\Z))?{_REST}(?:#{_REST})?"
+)
+_BAD_ESCAPE = re.compile("%(?![0-9A-Fa-f]{2})")
 
 _DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -103,6 +105,12 @@ def _all_ipv6(values: Sequence[str]) -> bool:
     return all(map(_is_ipv6, values))
 
 
+def _all_uris(values: Sequence[str]) -> bool:
+    if not all(map(_URI_RE.fullmatch, values)):
+        return False
+    return not any(_BAD_ESCAPE.search(v) for v in values if "%" in v)
+
+
 _BATCH_CHECKS: dict[str, Callable[[Sequence[str]], bool]] = {
     "date-time": _all_dates(_DATE_TIME_RE),
     "date": _all_dates(_DATE_RE),
@@ -111,7 +119,7 @@ _BATCH_CHECKS: dict[str, Callable[[Sequence[str]], bool]] = {
     "ipv4": _all_fullmatch(_IPV4_RE),
     "ipv6": _all_ipv6,
     "email": _all_fullmatch(_EMAIL_RE),
-    "uri": _all_fullmatch(_URI_RE),
+    "uri": _all_uris,
 }
 
 
@@ -125,11 +133,41 @@ def matches(fmt: str, value: str) -> bool:
     return _BATCH_CHECKS[fmt]((value,))
 
 
+def plausible(value: str) -> frozenset[str]:
+    """Formats a string could possibly have, from its first characters and length alone.
+
+    A cheap necessary condition (never excludes a format the string satisfies), so a path
+    whose first string is plain text drops every candidate without running a pattern.
+    """
+    out: set[str] = set()
+    n = len(value)
+    first = value[:1]
+    if first.isascii() and first.isdigit():
+        if n >= 20 and value[4:5] == "-":
+            out.add("date-time")
+        if n == 10 and value[4:5] == "-":
+            out.add("date")
+        if value[2:3] == ":":
+            out.add("time")
+        if "." in value:
+            out.add("ipv4")
+    if n == 36 and value[8:9] == "-":
+        out.add("uuid")
+    if ":" in value:
+        out.add("ipv6")
+        if first.isascii() and first.isalpha():
+            out.add("uri")
+    if "@" in value:
+        out.add("email")
+    return frozenset(out)
+
+
 def surviving(candidates: tuple[str, ...], values: Sequence[str]) -> tuple[str, ...]:
     """The formats of ``candidates`` that every string in ``values`` satisfies."""
     if not candidates or not values:
         return candidates
-    return tuple(fmt for fmt in candidates if _BATCH_CHECKS[fmt](values))
+    possible = plausible(values[0])
+    return tuple(fmt for fmt in candidates if fmt in possible and _BATCH_CHECKS[fmt](values))
 
 
 def detect(value: str) -> tuple[str, ...]:

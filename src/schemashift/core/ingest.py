@@ -16,12 +16,15 @@ from schemashift.core.keypatterns import ALL_CLASSES, keys_mask
 from schemashift.core.node import ArrayStats, KeysetStat, Node, ObjectStats, ShapeEntry
 from schemashift.core.node_merge import fold_children
 from schemashift.core.profile_options import ProfileOptions
-from schemashift.core.shape import ShapeCompiler
+from schemashift.core.shape import MAX_PLANS, ShapeCompiler, make_plan, route_scalars
 
 # Key orders cached per object path; more only costs the slow path, not correctness.
 SHAPE_CACHE_SIZE = 64
-# A shape is compiled on its COMPILE_AFTER-th occurrence, so one-off shapes never pay for it.
-COMPILE_AFTER = 4
+# Narrow shapes (at most COMPILE_MAX_KEYS keys) get a compiled walker on their
+# COMPILE_AFTER-th occurrence: compiling costs about as much as routing a few dozen objects
+# by plan, and for wide records the plan's C-level pass is as fast as compiled code.
+COMPILE_AFTER = 48
+COMPILE_MAX_KEYS = 16
 
 AddObject = Callable[[Node, dict[str, Any]], None]
 
@@ -53,17 +56,23 @@ def make_adder(options: ProfileOptions) -> AddObject:
         if walk is not None:
             walk(obj)
         else:
-            for child, value in zip(entry.children, obj.values(), strict=True):
-                kind = type(value)
-                if kind is dict:
-                    add_object(child, value)
-                elif kind is list:
-                    add_array(child, value)
-                else:
-                    child.buffer_for(value).append(value)
-            entry.hits += 1
-            if entry.hits == COMPILE_AFTER:
-                entry.walk = compiler.compile(entry.children, obj.values())
+            values = tuple(obj.values())
+            types = tuple(map(type, values))
+            plan = entry.plans.get(types)
+            if plan is None and len(entry.plans) < MAX_PLANS:
+                plan = entry.plans[types] = make_plan(entry.children, types, values)
+            if plan is None:
+                walk_generic(entry.children, values)
+            else:
+                route_scalars(plan, values)
+                for index, child in plan.objects:
+                    add_object(child, values[index])
+                for index, child in plan.arrays:
+                    add_array(child, values[index])
+            if len(values) <= COMPILE_MAX_KEYS:
+                entry.hits += 1
+                if entry.hits == COMPILE_AFTER:
+                    entry.walk = compiler.compile(entry.children, values)
         if entry.tag_slots:
             for tag, counts in entry.tag_slots:
                 value = obj[tag]
@@ -71,6 +80,10 @@ def make_adder(options: ProfileOptions) -> AddObject:
                     counts[value] = counts.get(value, 0) + 1
                 else:
                     stats.dead_tags.add(tag)
+
+    def walk_generic(children: list[Node], values: tuple[Any, ...]) -> None:
+        for child, value in zip(children, values, strict=True):
+            add_value(child, value)
 
     def add_to_map(stats: ObjectStats, obj: dict[str, Any]) -> None:
         values = stats.values

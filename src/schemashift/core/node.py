@@ -24,9 +24,12 @@ an int), so the result never depends on whether ``1`` or ``1.0`` came first.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemashift.core.formats import FORMATS, surviving
+
+if TYPE_CHECKING:
+    from schemashift.core.shape import Plan
 
 # Below this magnitude int hashes are the identity, so batch counting via a hash table is
 # safe; larger numbers (e.g. multiples of 2**61 - 1, which all hash to 0) are counted by a
@@ -59,7 +62,7 @@ class KeysetStat:
 class ShapeEntry:
     """Cache entry for one key order at an object path: the precompiled path of a shape."""
 
-    __slots__ = ("children", "hits", "stat", "tag_slots", "walk")
+    __slots__ = ("children", "hits", "plans", "stat", "tag_slots", "walk")
 
     def __init__(
         self,
@@ -71,6 +74,8 @@ class ShapeEntry:
         self.stat = stat
         self.tag_slots = tag_slots
         self.hits = 0
+        # value types -> routing plan (core/shape.py); a cache, never a statistic
+        self.plans: dict[tuple[type, ...], Plan] = {}
         # Compiled once the shape recurs (see core/shape.py); None until then.
         self.walk: Callable[[dict[str, Any]], None] | None = None
 
@@ -226,16 +231,21 @@ class Node:
             self.str_min = lo
         if self.str_max is None or hi > self.str_max:
             self.str_max = hi
-        if self.formats:
-            self.formats = surviving(self.formats, values)
         distinct = self.distinct
-        if distinct is not None:
-            if hi > max_length:
-                self.distinct = None
-            else:
-                distinct.update(values)
+        if distinct is not None and hi <= max_length:
+            # Values already in the sketch passed every surviving format when first seen,
+            # so only new ones need checking; repeated URLs and timestamps cost nothing.
+            fresh = set(values).difference(distinct)
+            if fresh:
+                if self.formats:
+                    self.formats = surviving(self.formats, list(fresh))
+                distinct.update(fresh)
                 if len(distinct) > limit:
                     self.distinct = None
+            return
+        self.distinct = None
+        if self.formats:
+            self.formats = surviving(self.formats, values)
 
     def _flush_numbers(self, values: list[Any], integers: bool, limit: int) -> None:
         n = len(values)

@@ -58,7 +58,7 @@ class ProfileOptions:
     # The distinct-value sketch keeps exact counts for up to this many values of at most
     # `distinct_max_length` characters; beyond that it is "overflowed" (None).
     distinct_limit: int = 32
-    distinct_max_length: int = 64
+    distinct_max_length: int = 200
     # An object path with more distinct keys than this is folded into a map (memory bound).
     max_object_keys: int = 256
     # Recurrence rule for maps: at least `map_min_keys` distinct keys, each present on

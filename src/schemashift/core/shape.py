@@ -1,6 +1,11 @@
-"""Per-shape compiled walkers: the precompiled path for key structures seen before.
+"""Per-shape routing: plans and compiled walkers for key structures seen before.
 
-Once an object shape (one key order at one path) recurs, the profile compiles a small
+Two precompiled paths, chosen by the width of the object (core/ingest.py):
+
+* a :class:`Plan` per (key order, value types): no compilation, scalars appended in one
+  C-level pass; cheapest for wide records and for shapes seen only a few times;
+* a compiled walker for narrow shapes that recur: once an object shape (one key order at
+  one path) has recurred ``COMPILE_AFTER`` times, the profile compiles a small
 function for it: it unpacks ``obj.values()`` into locals in one C-level step and, per
 position, appends a scalar straight to the child's buffer or hands a container to the
 recursive walk, with the type check predicted from the values seen when compiling. A
@@ -14,6 +19,7 @@ payload text ever reaches ``exec``; compiled factories are cached per kind signa
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import compress
 from typing import Any
 
 from schemashift.core.node import Node
@@ -60,19 +66,16 @@ def _source(sig: str) -> str:
         lines.append(f"        {targets}= obj.values()")
     else:
         lines.append("        pass")
+    # One line per position keeps compile() cheap for wide records.
     for i, kind in enumerate(sig):
         if kind in _SCALARS:
             test = _SCALARS[kind][0].format(v=f"v{i}")
-            lines.append(f"        if {test}:")
-            lines.append(f"            a{i}(v{i})")
-            lines.append("        else:")
-            lines.append(f"            add_value(n{i}, v{i})")
+            lines.append(f"        a{i}(v{i}) if {test} else add_value(n{i}, v{i})")
         else:
             expected, call = ("dict", "add_object") if kind == "d" else ("list", "add_array")
-            lines.append(f"        if type(v{i}) is {expected}:")
-            lines.append(f"            {call}(n{i}, v{i})")
-            lines.append("        else:")
-            lines.append(f"            add_value(n{i}, v{i})")
+            lines.append(
+                f"        {call}(n{i}, v{i}) if type(v{i}) is {expected} else add_value(n{i}, v{i})"
+            )
     lines.append("    return walk")
     return "\n".join(lines) + "\n"
 
@@ -108,3 +111,60 @@ class ShapeCompiler:
             factory = namespace["factory"]
             self._factories[sig] = factory
         return factory(children, self._add_object, self._add_array, self._add_value)
+
+
+# Different type combinations kept per key order (nullable fields multiply them).
+MAX_PLANS = 16
+
+_append = list.append
+
+
+class Plan:
+    """How to route the values of one (key order, value types) combination.
+
+    Used before (or instead of) a compiled walker: making a plan costs no compilation, and
+    applying it appends every scalar in one C-level pass —
+    ``any(map(list.append, buffers, values))`` — which is the cheapest route for wide
+    records. The type tuple the plan is stored under is its guard.
+    """
+
+    __slots__ = ("arrays", "buffers", "mask", "objects")
+
+    def __init__(
+        self,
+        buffers: list[list[Any]],
+        mask: tuple[bool, ...] | None,
+        objects: tuple[tuple[int, Node], ...],
+        arrays: tuple[tuple[int, Node], ...],
+    ) -> None:
+        self.buffers = buffers
+        self.mask = mask  # None when every position is a scalar
+        self.objects = objects
+        self.arrays = arrays
+
+
+def make_plan(children: list[Node], types: tuple[type, ...], sample: tuple[Any, ...]) -> Plan:
+    """The plan for objects whose values have ``types`` (``sample`` is one such tuple)."""
+    buffers: list[list[Any]] = []
+    mask: list[bool] = []
+    objects: list[tuple[int, Node]] = []
+    arrays: list[tuple[int, Node]] = []
+    for index, (child, kind, value) in enumerate(zip(children, types, sample, strict=True)):
+        if kind is dict:
+            objects.append((index, child))
+            mask.append(False)
+        elif kind is list:
+            arrays.append((index, child))
+            mask.append(False)
+        else:
+            buffers.append(child.buffer_for(value))
+            mask.append(True)
+    return Plan(buffers, None if all(mask) else tuple(mask), tuple(objects), tuple(arrays))
+
+
+def route_scalars(plan: Plan, values: tuple[Any, ...]) -> None:
+    """Append every scalar of ``values`` to its buffer, in C."""
+    if plan.mask is None:
+        any(map(_append, plan.buffers, values))
+    else:
+        any(map(_append, plan.buffers, compress(values, plan.mask)))
