@@ -730,7 +730,8 @@ def _list_walker(items: Walker | None, repair: Repair | None) -> Walker | None:
                     value[index], colons = fix(item)
                     added += colons
         if items is not None:
-            added += sum(items(x) for x in value)
+            for item in value:  # a plain loop: a generator per list costs more than the walk
+                added += items(item)
         return added
 
     return walk
@@ -751,7 +752,8 @@ def _map_walker(values: Walker | None, repair: Repair | None) -> Walker | None:
                     value[key], colons = fix(item)
                     added += colons
         if values is not None:
-            added += sum(values(x) for x in value.values())
+            for item in value.values():
+                added += values(item)
         return added
 
     return walk
