@@ -124,3 +124,66 @@ def test_unknown_subject_is_404(client: TestClient) -> None:
 
 def test_unknown_quarantine_action_is_404(client: TestClient) -> None:
     assert client.post("/ui/api/quarantine/1/approve").status_code == 404
+
+
+def test_diff_lists_each_change_with_its_contribution(
+    client: TestClient, registry: Registry
+) -> None:
+    """The diff view gets the drift report (score = sum of contributions) and both schemas
+    as tagged lines, where the changed property's lines can be found by its schema_path."""
+    registry.register("shop/order.created", ORDER_V1)
+    registry.register("shop/order.created", ORDER_V2)
+    body = client.get(
+        "/ui/api/diff", params={"subject": "shop/order.created", "from": 1, "to": 2}
+    ).json()
+    (change,) = body["changes"]
+    assert change["path"] == "/coupon"
+    assert change["class"] == "additive"
+    assert change["contribution"] > 0
+    assert body["score"] == pytest.approx(sum(c["contribution"] for c in body["changes"]))
+    new_pointers = {line["pointer"] for line in body["new"]}
+    assert change["schema_path"] in new_pointers
+    assert change["schema_path"] not in {line["pointer"] for line in body["old"]}
+
+
+def test_diff_of_a_missing_version_is_404(client: TestClient, registry: Registry) -> None:
+    registry.register("s", ORDER_V1)
+    answer = client.get("/ui/api/diff", params={"subject": "s", "from": 1, "to": 9})
+    assert answer.status_code == 404
+
+
+def quarantine_one(registry: Registry, subject: str) -> int:
+    """A drift on a subject whose policy needs a person (auto-register off)."""
+    from schemashift.registry.config import ConfigPatch
+
+    registry.register(subject, ORDER_V1)
+    registry.set_config(subject, ConfigPatch(auto_register=False))
+    result = registry.observe(
+        subject, [{"id": str(n), "amount": n, "note": "x"} for n in range(30)]
+    )
+    assert result.quarantine_id is not None, result
+    return result.quarantine_id
+
+
+def test_reject_closes_the_quarantine(client: TestClient, registry: Registry) -> None:
+    """Rejecting empties the subject's queue, registers nothing and the status clears."""
+    qid = quarantine_one(registry, "shop/pay")
+    detail = client.get("/ui/api/subject", params={"subject": "shop/pay"}).json()
+    assert [q["id"] for q in detail["quarantine"]] == [qid]
+    assert detail["status"] == "quarantined"
+    answer = client.post(f"/ui/api/quarantine/{qid}/reject")
+    assert answer.status_code == 200
+    assert answer.json()["result"]["status"] == "rejected"
+    detail = client.get("/ui/api/subject", params={"subject": "shop/pay"}).json()
+    assert detail["quarantine"] == []
+    assert detail["latest_version"] == 1
+    again = client.post(f"/ui/api/quarantine/{qid}/accept")
+    assert again.status_code == 409  # a closed quarantine cannot be decided twice
+
+
+def test_accept_registers_the_quarantined_schema(client: TestClient, registry: Registry) -> None:
+    qid = quarantine_one(registry, "shop/pay")
+    answer = client.post(f"/ui/api/quarantine/{qid}/accept").json()
+    assert answer["result"]["resolved_version"] == 2
+    assert registry.list_versions("shop/pay") == [1, 2]
+    assert client.get("/ui/api/subjects").json()["totals"]["open_quarantines"] == 0
