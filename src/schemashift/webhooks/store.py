@@ -12,79 +12,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import (
-    Engine,
-    and_,
-    create_engine,
-    delete,
-    event,
-    func,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import StaticPool
 
 from schemashift.webhooks import tables as t
 from schemashift.webhooks.errors import DeliveryNotFoundError, SubscriptionNotFoundError
-from schemashift.webhooks.model import (
-    Attempt,
-    Delivery,
-    DeliveryStatus,
-    EventKind,
-    Subscription,
+from schemashift.webhooks.model import Attempt, Delivery, DeliveryStatus, EventKind, Subscription
+from schemashift.webhooks.sqlrows import (
+    BEGIN_KEY,
+    delivery_from_row,
+    engine_from_url,
+    subscription_from_row,
 )
 
 __all__ = ["FANOUT_CURSOR", "NewDelivery", "WebhookStore", "engine_from_url"]
 
 FANOUT_CURSOR = "fanout"
-BUSY_TIMEOUT_MS = 30_000
-BEGIN_KEY = "schemashift_webhooks_begin"
-
-
-def engine_from_url(url: str) -> Engine:
-    """An engine for a registry database URL (``sqlite:///…``, ``postgresql://…``)."""
-    if url.startswith(("postgresql://", "postgres://")):
-        # Plain postgresql:// would pick psycopg2; schemashift ships psycopg 3.
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return create_engine(url, pool_pre_ping=True)
-    if not url.startswith("sqlite"):
-        return create_engine(url)
-    memory = url in ("sqlite://", "sqlite:///:memory:")
-    connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-    if memory:
-        engine = create_engine("sqlite://", connect_args=connect_args, poolclass=StaticPool)
-    else:
-        engine = create_engine(url, connect_args=connect_args)
-    _tune_sqlite(engine, wal=not memory)
-    return engine
-
-
-def _tune_sqlite(engine: Engine, *, wal: bool) -> None:
-    """The registry's SQLite settings, so both share one file smoothly.
-
-    Write transactions start with BEGIN IMMEDIATE: a deferred transaction that reads first
-    and writes later can fail at once with "database is locked" when the registry wrote in
-    between, whereas IMMEDIATE waits its turn (busy_timeout). WAL keeps readers unblocked;
-    synchronous=NORMAL in WAL mode loses nothing on a process crash.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, record: Any) -> None:
-        del record
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        if wal:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(conn.info.pop(BEGIN_KEY, "BEGIN"))
 
 
 @dataclass(frozen=True)
@@ -97,39 +41,6 @@ class NewDelivery:
     kind: str
     event_id: str
     body: bytes
-
-
-def _subscription(row: Row[Any]) -> Subscription:
-    return Subscription(
-        id=int(row.id),
-        url=row.url,
-        subjects=tuple(orjson.loads(row.subjects)),
-        kinds=frozenset(EventKind(k) for k in orjson.loads(row.kinds)),
-        secret=row.secret,
-        enabled=bool(row.enabled),
-        description=row.description,
-        created_at=float(row.created_at),
-    )
-
-
-def _delivery(row: Row[Any]) -> Delivery:
-    return Delivery(
-        id=int(row.id),
-        subscription_id=int(row.subscription_id),
-        seq=int(row.seq),
-        subject=row.subject,
-        kind=row.kind,
-        event_id=row.event_id,
-        body=bytes(row.body),
-        status=DeliveryStatus(row.status),
-        attempts=int(row.attempts),
-        next_attempt_at=float(row.next_attempt_at),
-        created_at=float(row.created_at),
-        updated_at=float(row.updated_at),
-        last_status_code=row.last_status_code,
-        last_error=row.last_error,
-        delivered_at=row.delivered_at,
-    )
 
 
 class WebhookStore:
@@ -197,7 +108,7 @@ class WebhookStore:
         ).first()
         if row is None:
             raise SubscriptionNotFoundError(f"no webhook subscription {subscription_id}")
-        return _subscription(row)
+        return subscription_from_row(row)
 
     def get_subscription(self, subscription_id: int) -> Subscription:
         with self.engine.connect() as conn:
@@ -206,7 +117,7 @@ class WebhookStore:
     def list_subscriptions(self) -> list[Subscription]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.subscriptions).order_by(t.subscriptions.c.id))
-            return [_subscription(r) for r in rows]
+            return [subscription_from_row(r) for r in rows]
 
     def update_subscription(self, subscription_id: int, **fields: Any) -> Subscription:
         """Change ``url``, ``subjects``, ``kinds``, ``secret``, ``enabled`` or ``description``."""
@@ -322,7 +233,7 @@ class WebhookStore:
             .order_by(d.c.seq)
         )
         with self.engine.connect() as conn:
-            return [_delivery(r) for r in conn.execute(query)]
+            return [delivery_from_row(r) for r in conn.execute(query)]
 
     def record_attempt(
         self,
@@ -375,7 +286,7 @@ class WebhookStore:
         row = conn.execute(select(t.deliveries).where(t.deliveries.c.id == delivery_id)).first()
         if row is None:
             raise DeliveryNotFoundError(f"no webhook delivery {delivery_id}")
-        return _delivery(row)
+        return delivery_from_row(row)
 
     def get_delivery(self, delivery_id: int) -> Delivery:
         with self.engine.connect() as conn:
@@ -399,7 +310,7 @@ class WebhookStore:
         if before_id is not None:
             query = query.where(d.c.id < before_id)
         with self.engine.connect() as conn:
-            return [_delivery(r) for r in conn.execute(query)]
+            return [delivery_from_row(r) for r in conn.execute(query)]
 
     def list_attempts(self, delivery_id: int) -> list[Attempt]:
         a = t.attempts
