@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from schemashift.security import install_auth, parse_auth_config
 from schemashift.security.hashing import ScryptParameters, hash_password, hash_token
@@ -82,6 +83,12 @@ def stand_in_app() -> FastAPI:
     @app.post("/v1/events")
     def ingest(request: Request) -> dict[str, Any]:
         return {"accepted": 1, "subject": request.query_params.get("subject")}
+
+    @app.websocket("/ws/subjects/{subject:path}")
+    async def follow(websocket: WebSocket, subject: str) -> None:
+        await websocket.accept()
+        await websocket.send_json({"subject": subject})
+        await websocket.close()
 
     @app.get("/ui/api/subject")
     def ui_subject(subject: str) -> Any:
@@ -271,3 +278,22 @@ def test_install_refuses_an_app_with_routes_it_cannot_read() -> None:
     app.router.routes.append(Opaque())
     with pytest.raises(TypeError, match="cannot read the path"):
         install_auth(app, parse_auth_config(auth_document()))
+
+
+def test_websockets_need_credentials_and_the_subject_right(client: TestClient) -> None:
+    """A websocket is refused (closed with 1008) without credentials or without read."""
+    with client.websocket_connect("/ws/subjects/orders", headers=READER) as ws:
+        assert ws.receive_json() == {"subject": "orders"}
+    for headers in ({}, READER):
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            client.websocket_connect("/ws/subjects/orders-secret", headers=headers) as ws,
+        ):
+            ws.receive_json()
+        assert refused.value.code == 1008
+
+
+def test_head_requests_are_authorised_like_get(client: TestClient) -> None:
+    """HEAD on a subject route needs the same read right as GET."""
+    assert client.head("/subjects/orders/versions").status_code == 401
+    assert client.head("/subjects/orders/versions", headers=READER).status_code in (200, 405)

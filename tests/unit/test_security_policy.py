@@ -100,3 +100,22 @@ def test_serving_without_auth_beyond_loopback_is_refused() -> None:
         require_auth_for_host("0.0.0.0", None, insecure=False)
     require_auth_for_host("0.0.0.0", None, insecure=True)
     require_auth_for_host("127.0.0.1", None, insecure=False)
+
+
+def test_an_auth_config_makes_any_address_acceptable() -> None:
+    """With auth configured, serving on 0.0.0.0 needs no --insecure."""
+    from schemashift.security.config import parse_auth_config
+    from schemashift.security.hashing import ScryptParameters, hash_password
+
+    config = parse_auth_config(
+        {
+            "users": [
+                {
+                    "name": "a",
+                    "password": hash_password("p", params=ScryptParameters(n=16, r=1, p=1)),
+                }
+            ]
+        }
+    )
+    require_auth_for_host("0.0.0.0", config, insecure=False)
+    require_auth_for_host("::", config, insecure=False)
