@@ -26,13 +26,9 @@ from typing import Any, Final
 
 import msgspec
 
-from schemashift.core.transform.fasttypes import (
-    FastType,
-    FastTypeBuilder,
-    Refused,
-    Unsupported,
-)
+from schemashift.core.transform.fasttypes import FastType, FastTypeBuilder
 from schemashift.core.transform.options import TransformOptions
+from schemashift.core.transform.walkers import Refused, Unsupported
 
 _REFUSALS: Final = (
     msgspec.ValidationError,
