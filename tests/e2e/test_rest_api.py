@@ -132,6 +132,13 @@ def test_errors_carry_confluent_codes(client: TestClient) -> None:
         ),
         (
             client.post(
+                "/subjects/s/versions", json={"schema": '{"type": "string", "pattern": "(a+)+$"}'}
+            ),
+            422,
+            42201,
+        ),
+        (
+            client.post(
                 "/subjects/s/versions", json={"schema": '{"$ref": "https://example.com/x.json"}'}
             ),
             422,
