@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from schemashift.core.transform import (
+    Coercion,
     Conformed,
     ExtrasPolicy,
     MissingPolicy,
@@ -181,6 +182,24 @@ def test_extras_of_closed_schemas_are_dropped_by_default() -> None:
     ]
     with pytest.raises(ValueError, match="KEEP"):
         TransformOptions(closed_extras=ExtrasPolicy.KEEP)
+
+
+def test_options_accept_enum_values_as_strings() -> None:
+    """ "drop" means ExtrasPolicy.DROP (the CLI and config files pass strings)."""
+    options = TransformOptions(extras="drop", missing="fill", coercions=["string_to_integer"])  # type: ignore[arg-type]
+    assert options.extras is ExtrasPolicy.DROP and options.missing is MissingPolicy.FILL
+    assert options == TransformOptions(
+        extras=ExtrasPolicy.DROP,
+        missing=MissingPolicy.FILL,
+        coercions=frozenset({Coercion.STRING_TO_INTEGER}),
+    )
+    assert conform(obj({"a": {"type": "integer"}}), {"a": 1, "x": 2}, extras="drop") == {"a": 1}
+
+
+def test_required_but_forbidden_field_is_rejected() -> None:
+    """required + additionalProperties: false without a declaration cannot be satisfied."""
+    schema = obj({}, ["x"], additionalProperties=False)
+    assert reject(schema, {"x": 1}) == [("false_schema", "/x")]
 
 
 def test_pattern_properties_conform_matching_keys() -> None:

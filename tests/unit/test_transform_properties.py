@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from schemashift.core.infer import infer
 from schemashift.core.transform import (
     Conformed,
+    ExtrasPolicy,
     TransformOptions,
     cast,
     compile_transformer,
@@ -86,7 +87,7 @@ def test_every_output_validates(payloads: list[dict[str, Any]], how: int, extras
     """Whatever goes in, what comes out is valid under the target schema (or it is rejected)."""
     schema = infer(payloads)
     check = validator(schema)
-    options = TransformOptions(extras=extras)  # type: ignore[arg-type]
+    options = TransformOptions(extras=ExtrasPolicy(extras))
     transformer = compile_transformer(schema, version=1, options=options)
     for payload in payloads:
         result = transformer(perturb(payload, how))

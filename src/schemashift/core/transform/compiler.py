@@ -205,7 +205,10 @@ class SchemaCompiler:
             )
         for name in sorted(required - set(declared)):
             # required but described only by additionalProperties (or not at all)
-            node = additional if not isinstance(additional, bool) else copy_json
+            if additional is False:
+                node = _false  # required yet forbidden: no payload can satisfy this
+            else:
+                node = additional if not isinstance(additional, bool) else copy_json
             properties.append(Property(name, node, frozenset(), True, True))
         rules = ObjectRules(
             properties=properties,

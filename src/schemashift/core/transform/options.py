@@ -77,13 +77,17 @@ class TransformOptions:
     typed_fast_path: bool = True
 
     def __post_init__(self) -> None:
+        # accept the enums' string values too ("drop"), and store the enum members, so the
+        # compiled code can compare by identity and equal options hash equal
+        object.__setattr__(self, "extras", ExtrasPolicy(self.extras))
+        object.__setattr__(self, "closed_extras", ExtrasPolicy(self.closed_extras))
+        object.__setattr__(self, "missing", MissingPolicy(self.missing))
+        object.__setattr__(self, "coercions", frozenset(Coercion(c) for c in self.coercions))
         if self.closed_extras is ExtrasPolicy.KEEP:
             raise ValueError("closed_extras cannot be KEEP: the output would be invalid")
         names = [n for n in self.metadata_fields if n is not None]
         if len(set(names)) != len(names):
             raise ValueError(f"metadata field names must differ, got {names}")
-        if not isinstance(self.coercions, frozenset):
-            object.__setattr__(self, "coercions", frozenset(self.coercions))
 
     @property
     def metadata_fields(self) -> tuple[str | None, str | None, str | None]:
