@@ -149,6 +149,11 @@ def test_subjects_list(server: SchemaShiftServer, page: Any) -> None:
     assert orders_row.locator("svg.spark polyline").count() == 1  # the drift sparkline
     assert page.locator("#t-quarantines").inner_text() == "1"
     assert page.locator("#t-subjects").inner_text() == "2"
+    # the activity feed tells the story: versions registered, the drift quarantined
+    page.wait_for_selector('#activity li[data-kind="drift.quarantined"]')
+    feed = page.locator("#activity").inner_text()
+    assert f"{PAYMENTS} drift quarantined" in feed
+    assert f"{ORDERS} v3 registered" in feed
     shot(page, "subjects")
 
 

@@ -91,3 +91,21 @@ def test_lag_is_logged_once_per_crossing(registry: Registry, log_lines: io.Strin
     lagging = [e for e in events(log_lines) if e["event"] == "subscriber.lagging"]
     assert [e["lag"] for e in lagging] == [500, 101]
     assert gauge_value(metrics.bus_lag) == 101.0
+
+
+def test_activity_keeps_the_latest_records_including_history(
+    registry: Registry, log_lines: io.StringIO
+) -> None:
+    """The UI's feed starts with what happened before the server started, then follows."""
+    registry.register("a", SCHEMA)
+    monitor = Monitor(registry, Metrics(), logger=get_logger("server"))
+    monitor.check_once()
+    registry.register("b", SCHEMA)
+    monitor.check_once()
+    feed = list(monitor.recent)
+    assert [(e["kind"], e["subject"], e["version"]) for e in feed] == [
+        ("schema.updated", "a", 1),
+        ("schema.updated", "b", 1),
+    ]
+    assert all(isinstance(e["time"], str) for e in feed)
+    json.dumps(feed)  # the endpoint returns it as is

@@ -178,6 +178,13 @@ async def subjects_json(request: Request) -> dict[str, Any]:
     }
 
 
+@router.get("/ui/api/activity")
+async def activity_json(request: Request) -> dict[str, Any]:
+    """The latest schema events (newest first), as the server's monitor saw them."""
+    recent = getattr(request.app.state, "activity", None) or ()
+    return {"events": list(reversed(list(recent)))}
+
+
 def _version_view(version: SchemaVersion) -> dict[str, Any]:
     schema = version.schema
     return {

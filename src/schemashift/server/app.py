@@ -155,15 +155,11 @@ class SchemaShiftServer:
 
         for name, part in parts.runnables:
             self._launch(name, part)
-        self._launch(
-            "monitor",
-            Monitor(
-                self.registry,
-                self.metrics,
-                interval=s.monitor_interval,
-                lag_warning=s.lag_warning,
-            ),
+        monitor = Monitor(
+            self.registry, self.metrics, interval=s.monitor_interval, lag_warning=s.lag_warning
         )
+        self.app.state.activity = monitor.recent  # the UI's activity feed
+        self._launch("monitor", monitor)
         if s.demo:
             await asyncio.to_thread(prepare_demo, self.registry)
             self._sender = HttpIngestSender(self.url)

@@ -4,6 +4,8 @@
   so a restart does not replay history into the logs) and writes one JSON line per version
   registered, drift quarantined, quarantine decided or version sunset; it also sets the
   per-subject drift-score gauge from each record's score.
+- It keeps the latest :data:`RECENT` records as ``recent`` (plain dicts, newest last) for the
+  UI's activity feed — including, at start, the last ones written before it started.
 - It watches the bus-lag gauge (set by the worker) and logs ``subscriber.lagging`` when the
   lag crosses ``lag_warning`` — once per crossing, not once per check.
 """
@@ -13,15 +15,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from schemashift.monitoring.logs import get_logger, log_event, log_outbox_record, subscriber_lagging
 from schemashift.monitoring.metrics import Metrics
 
-__all__ = ["Monitor", "gauge_value"]
+__all__ = ["Monitor", "activity_item", "gauge_value"]
 
 PAGE = 500
+RECENT = 30  # outbox records kept for the UI's activity feed
 
 
 class OutboxReader(Protocol):
@@ -34,6 +39,22 @@ def gauge_value(gauge: Any) -> float:
         for sample in family.samples:
             return float(sample.value)
     return 0.0
+
+
+def activity_item(record: Any) -> dict[str, Any]:
+    """An outbox record as the activity feed shows it (no schema body: it can be large)."""
+    when: Any = getattr(record, "time", None)
+    kind = getattr(record, "kind", "")
+    return {
+        "seq": int(record.seq),
+        "kind": str(getattr(kind, "value", kind)),
+        "subject": str(record.subject),
+        "version": getattr(record, "version", None),
+        "score": getattr(record, "score", None),
+        "changes": len(getattr(record, "changes", None) or ()),
+        "quarantine_id": getattr(record, "quarantine_id", None),
+        "time": when.isoformat() if isinstance(when, datetime) else when,
+    }
 
 
 class Monitor:
@@ -56,6 +77,7 @@ class Monitor:
         self.log = logger or get_logger("server")
         self.sleep = sleep
         self.cursor: int | None = None
+        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
         self._lagging = False
         self._stopping = asyncio.Event()
 
@@ -82,6 +104,7 @@ class Monitor:
                 for record in records:
                     log_outbox_record(self.log, record)
                     self._update_gauges(record)
+                    self.recent.append(activity_item(record))
                     self.cursor = max(self.cursor, int(record.seq))
                     logged += 1
                 if len(records) < PAGE:
@@ -95,6 +118,7 @@ class Monitor:
             records = self.outbox.read_outbox(cursor, PAGE)
             if not records:
                 return cursor
+            self.recent.extend(activity_item(r) for r in records[-RECENT:])
             cursor = max(int(r.seq) for r in records)
 
     def _update_gauges(self, record: Any) -> None:

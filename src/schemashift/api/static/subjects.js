@@ -29,4 +29,28 @@ async function refreshSubjects() {
   body.replaceChildren(...data.subjects.map(subjectRow));
 }
 
+const ACTIVITY = {
+  "schema.updated": (e) => [`v${e.version} registered`, "healthy"],
+  "drift.quarantined": (e) => [`drift quarantined (score ${fmtScore(e.score)}, ${e.changes} change${e.changes === 1 ? "" : "s"})`, "quarantined"],
+  "quarantine.accepted": (e) => [`quarantine #${e.quarantine_id ?? ""} accepted`, "healthy"],
+  "quarantine.rejected": (e) => [`quarantine #${e.quarantine_id ?? ""} rejected`, "drifting"],
+  "version.sunset": (e) => [`v${e.version} sunset`, "drifting"],
+};
+
+function activityItem(event) {
+  const describe = ACTIVITY[event.kind] || ((e) => [e.kind, "drifting"]);
+  const [text, tone] = describe(event);
+  return el("li", { class: "event " + tone, "data-kind": event.kind },
+    el("span", { class: "when", text: fmtTime(event.time) }),
+    el("a", { href: subjectHref(event.subject), text: event.subject }),
+    el("span", { text: " " + text }));
+}
+
+async function refreshActivity() {
+  const data = await fetchJSON("/ui/api/activity");
+  if (!data.events.length) return;
+  document.getElementById("activity").replaceChildren(...data.events.slice(0, 12).map(activityItem));
+}
+
 poll(refreshSubjects, 2000);
+poll(refreshActivity, 2000);
