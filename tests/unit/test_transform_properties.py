@@ -145,3 +145,82 @@ def test_cast_round_trips_when_nothing_is_removed(
         down = cast(up.payload, from_version=2, to_version=1, versions=versions, aliases=aliases)
         assert isinstance(down, Conformed), down
         assert without_metadata(down.payload) == payload
+
+
+BYTES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "note": {"type": ["string", "null"]},
+        "when": {"type": "string", "format": "date-time"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "attrs": {"type": "object", "additionalProperties": {"type": "string"}},
+        "flag": {"type": "boolean", "default": False},
+    },
+    "required": ["id"],
+}
+TEXT = st.text(alphabet=st.sampled_from('ab:"\\/ é\u2028'), max_size=6)
+BYTES_PAYLOADS = st.fixed_dictionaries(
+    {"id": st.one_of(st.integers(-5, 2**70), st.sampled_from(["7", "x"]))},
+    optional={
+        "note": st.one_of(st.none(), TEXT),
+        "when": st.one_of(TEXT, st.integers(0, 2 * 10**12)),
+        "tags": st.lists(TEXT, max_size=3),
+        "attrs": st.dictionaries(TEXT, TEXT, max_size=3),
+        "flag": st.booleans(),
+    },
+)
+
+
+def encode_loosely(
+    payload: dict[str, Any], space: str, escape: bool, duplicate: str | None
+) -> bytes:
+    """JSON text with chosen whitespace, \\u escapes for ':' and '"', and maybe a repeated key."""
+    import json
+
+    def text(value: Any) -> str:
+        out = json.dumps(value, ensure_ascii=False, separators=("," + space, space + ":" + space))
+        return out.replace(":", "\\u003a") if escape and isinstance(value, str) else out
+
+    def render(value: Any) -> str:
+        if isinstance(value, dict):
+            items = [f"{text(k)}{space}:{space}{render(v)}" for k, v in value.items()]
+            return "{" + ("," + space).join(items) + "}"
+        if isinstance(value, list):
+            return "[" + ("," + space).join(render(v) for v in value) + "]"
+        return text(value)
+
+    body = render(payload)
+    if duplicate is not None and duplicate in payload:
+        body = body[:-1] + f",{text(duplicate)}:{render(payload[duplicate])}" + "}"
+    return body.encode("utf-8")
+
+
+@FAST
+@given(
+    BYTES_PAYLOADS,
+    st.sampled_from(["", " ", "\n\t"]),
+    st.booleans(),
+    st.one_of(st.none(), st.sampled_from(["id", "note", "tags", "attrs", "flag"])),
+)
+def test_bytes_paths_agree_on_hostile_formatting(
+    payload: dict[str, Any], space: str, escape: bool, duplicate: str | None
+) -> None:
+    """Whitespace around colons, escaped colons and repeated keys: both paths give one answer.
+
+    This is what the typed path's colon count must get right: a duplicate key is a
+    rejection however the text is laid out, and nothing else is.
+    """
+    raw = encode_loosely(payload, space, escape, duplicate)
+    fast = compile_transformer(BYTES_SCHEMA, version=1)
+    slow = compile_transformer(
+        BYTES_SCHEMA, version=1, options=TransformOptions(typed_fast_path=False)
+    )
+    got, expected = fast.transform_bytes(raw), slow.transform_bytes(raw)
+    if isinstance(expected, bytes):
+        assert got == expected
+    else:
+        assert not isinstance(got, bytes), (raw, got)
+        assert [r.code for r in got.reasons] == [r.code for r in expected.reasons]
+    if duplicate is not None and duplicate in payload:
+        assert not isinstance(got, bytes) and got.code == "duplicate_key"
