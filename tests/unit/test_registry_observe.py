@@ -169,3 +169,15 @@ def test_readonly_subject_never_registers_by_itself(registry: Registry) -> None:
     result = registry.observe("orders", orders(5))
     assert result.decision is Decision.QUARANTINED
     assert "READONLY" in result.reasons[0]
+
+
+def test_drift_back_to_an_older_version_does_not_duplicate_it(registry: Registry) -> None:
+    """Data matching a live older version, not the latest, never lists a schema twice."""
+    registry.set_config("orders", ConfigPatch(compatibility=Compatibility.NONE, min_samples=1))
+    first = registry.observe("orders", orders(3))
+    assert first.version == 1
+    registry.register("orders", {"type": "object", "properties": {"other": {"type": "string"}}})
+    again = registry.observe("orders", orders(3))
+    assert again.decision is Decision.REGISTERED
+    assert again.version == 1
+    assert registry.list_versions("orders") == [1, 2]

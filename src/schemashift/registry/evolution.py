@@ -156,23 +156,19 @@ def observe(
 
     version = schema_id = quarantine_id = None
     base_version = None if latest is None else latest.version
+    tx.put_profile(subject, merged.to_dict(), since, baseline)
     if decision.decision is Decision.REGISTERED:
-        tx.put_profile(subject, merged.to_dict(), since, baseline)
-        registered = store_version(
-            tx,
-            subject,
-            Candidate.of(candidate),
-            now,
-            changes=changes,
-            score=None if latest is None else score,
+        proposed = Candidate.of(candidate)
+        # an older live version may hold exactly this schema: Confluent never lists a schema
+        # twice in a subject, so that version is the answer
+        registered = existing_version(tx, subject, proposed) or store_version(
+            tx, subject, proposed, now, changes=changes, score=None if latest is None else score
         )
         version, schema_id = registered.version, registered.schema_id
-    else:
-        tx.put_profile(subject, merged.to_dict(), since, baseline)
-        if decision.decision is Decision.QUARANTINED:
-            quarantine_id = _quarantine(
-                tx, subject, base_version, candidate, report, decision, changes, score, samples, now
-            )
+    elif decision.decision is Decision.QUARANTINED:
+        quarantine_id = _quarantine(
+            tx, subject, base_version, candidate, report, decision, changes, score, samples, now
+        )
     if decision.decision is not Decision.NONE and (score > 0 or latest is None):
         tx.append_drift(
             DriftEvent(
