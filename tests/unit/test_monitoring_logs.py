@@ -111,3 +111,18 @@ def test_text_format_keeps_fields() -> None:
         logger.propagate = True
     assert "subscriber.lagging" in out.getvalue()
     assert "lag=2" in out.getvalue()
+
+
+def test_exc_info_puts_the_traceback_in_its_own_field(stream: io.StringIO) -> None:
+    """A crash is still one JSON line: the traceback is a field, not extra lines."""
+    from schemashift.monitoring.logs import log_event
+
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        log_event(
+            get_logger("server"), "part.crashed", level=logging.ERROR, exc_info=True, part="w"
+        )
+    (line,) = lines(stream)
+    assert (line["event"], line["part"], line["level"]) == ("part.crashed", "w", "error")
+    assert "RuntimeError: boom" in str(line["exception"])

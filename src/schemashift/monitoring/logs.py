@@ -103,10 +103,16 @@ def get_logger(name: str = "") -> logging.Logger:
 
 
 def log_event(
-    logger: logging.Logger, event: str, *, level: int = logging.INFO, **fields: Any
+    logger: logging.Logger,
+    event: str,
+    *,
+    level: int = logging.INFO,
+    exc_info: bool = False,
+    **fields: Any,
 ) -> None:
-    """Log ``event`` with ``fields`` as one structured line."""
-    logger.log(level, event, extra={_FIELDS_ATTR: fields})
+    """Log ``event`` with ``fields`` as one structured line (``exc_info``: with the traceback
+    of the exception being handled, in the ``exception`` field)."""
+    logger.log(level, event, exc_info=exc_info, extra={_FIELDS_ATTR: fields})
 
 
 def version_registered(

@@ -26,8 +26,8 @@ import logging
 import signal
 import socket
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import uvicorn
 
@@ -43,6 +43,12 @@ from schemashift.server.demo_producer import (
 from schemashift.server.monitor import Monitor
 from schemashift.server.parts import build_parts, optional_routers
 from schemashift.server.settings import ServerSettings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from schemashift.bus.base import Bus
+    from schemashift.registry.service import Registry
 
 __all__ = ["Runnable", "SchemaShiftServer"]
 
@@ -77,24 +83,47 @@ class _Part:
     task: asyncio.Task[None] | None = None
 
 
-@dataclass
 class SchemaShiftServer:
-    """The all-in-one server. ``await start()`` … ``await stop()``, or ``await run()``."""
+    """The all-in-one server. ``await start()`` … ``await stop()``, or ``await run()``.
 
-    settings: ServerSettings
-    # the demo's event source; None = the project's generator (tests pass a short schedule)
-    demo_source: Iterator[CloudEvent] | None = None
-    registry: Any = None
-    bus: Any = None
-    metrics: Metrics = field(default_factory=Metrics)
-    app: Any = None
-    url: str = ""
-    _parts: list[_Part] = field(default_factory=list)
-    _http: _HttpServer | None = None
-    _http_task: asyncio.Task[None] | None = None
-    _sender: HttpIngestSender | None = None
-    _stopping: bool = False
-    _closers: list[Any] = field(default_factory=list)
+    ``demo_source`` replaces the project's generator as the demo's events (tests pass a short
+    schedule). ``registry``, ``bus`` and ``app`` are available once :meth:`start` returned.
+    """
+
+    def __init__(
+        self, settings: ServerSettings, *, demo_source: Iterator[CloudEvent] | None = None
+    ) -> None:
+        self.settings = settings
+        self.demo_source = demo_source
+        self.metrics = Metrics()
+        self.url = ""
+        self._registry: Registry | None = None
+        self._bus: Bus | None = None
+        self._app: FastAPI | None = None
+        self._parts: list[_Part] = []
+        self._http: _HttpServer | None = None
+        self._http_task: asyncio.Task[None] | None = None
+        self._sender: HttpIngestSender | None = None
+        self._stopping = False
+        self._closers: list[Any] = []
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            raise RuntimeError("the server has not started")
+        return self._registry
+
+    @property
+    def bus(self) -> Bus:
+        if self._bus is None:
+            raise RuntimeError("the server has not started")
+        return self._bus
+
+    @property
+    def app(self) -> FastAPI:
+        if self._app is None:
+            raise RuntimeError("the server has not started")
+        return self._app
 
     @property
     def log(self) -> logging.Logger:
@@ -104,7 +133,7 @@ class SchemaShiftServer:
         """Open the store and the bus, serve HTTP, then start the background parts."""
         from schemashift.api.app import create_app
         from schemashift.bus import connect_bus
-        from schemashift.registry.service import Registry
+        from schemashift.registry.service import Registry as RegistryService
 
         auth = None
         if self.settings.auth_config is not None:
@@ -122,28 +151,28 @@ class SchemaShiftServer:
         self.settings = s = self.settings.with_port(port)
         self.url = f"http://{_url_host(s.host)}:{port}"
         try:
-            self.registry = await asyncio.to_thread(Registry.from_url, s.db_url)
-            self._closers.append(self.registry)
-            self.bus = await connect_bus(s.bus_url, prefix=s.bus_prefix)
-            parts = await build_parts(s, registry=self.registry, bus=self.bus, metrics=self.metrics)
+            registry = self._registry = await asyncio.to_thread(RegistryService.from_url, s.db_url)
+            self._closers.append(registry)
+            bus = self._bus = await connect_bus(s.bus_url, prefix=s.bus_prefix)
+            parts = await build_parts(s, registry=registry, bus=bus, metrics=self.metrics)
             self._closers.extend(parts.closers)
         except BaseException:
             sock.close()
             raise
         state: dict[str, Any] = {
-            "bus": self.bus,
+            "bus": bus,
             "metrics": self.metrics,
             "settings": s,
             **parts.state,
         }
-        self.app = create_app(self.registry, routers=optional_routers(s, parts), state=state)
+        app = self._app = create_app(registry, routers=optional_routers(s, parts), state=state)
         if auth is not None:
             from schemashift.security.middleware import install_auth
 
-            install_auth(self.app, auth)
+            install_auth(app, auth)
 
         config = uvicorn.Config(
-            self.app, log_config=None, access_log=False, lifespan="on", server_header=False
+            app, log_config=None, access_log=False, lifespan="on", server_header=False
         )
         self._http = _HttpServer(config)
         self._http_task = asyncio.create_task(self._http.serve(sockets=[sock]), name="http")
@@ -156,12 +185,12 @@ class SchemaShiftServer:
         for name, part in parts.runnables:
             self._launch(name, part)
         monitor = Monitor(
-            self.registry, self.metrics, interval=s.monitor_interval, lag_warning=s.lag_warning
+            registry, self.metrics, interval=s.monitor_interval, lag_warning=s.lag_warning
         )
-        self.app.state.activity = monitor.recent  # the UI's activity feed
+        app.state.activity = monitor.recent  # the UI's activity feed
         self._launch("monitor", monitor)
         if s.demo:
-            await asyncio.to_thread(prepare_demo, self.registry)
+            await asyncio.to_thread(prepare_demo, registry)
             self._sender = HttpIngestSender(self.url)
             events = self.demo_source
             if events is None:
@@ -190,8 +219,9 @@ class SchemaShiftServer:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                self.log.exception("part crashed; restarting", extra={"part": entry.name})
-                log_event(self.log, "part.crashed", level=logging.ERROR, part=entry.name)
+                log_event(
+                    self.log, "part.crashed", level=logging.ERROR, exc_info=True, part=entry.name
+                )
                 await asyncio.sleep(RESTART_PAUSE)
 
     def request_stop(self) -> None:
@@ -236,9 +266,9 @@ class SchemaShiftServer:
         await asyncio.gather(*(_stop_part(p) for p in self._parts if p.name != "demo"))
         if self._sender is not None:
             await self._sender.aclose()
-        if self.bus is not None:
+        if self._bus is not None:
             with contextlib.suppress(Exception):
-                await self.bus.close()
+                await self._bus.close()
         for closer in reversed(self._closers):
             close = getattr(closer, "close", None)
             if callable(close):
