@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from schemashift.core.canonical import canonical_bytes, fingerprint
-from schemashift.errors import RegistryModeError
+from schemashift.errors import InvalidSchemaError, RegistryModeError
 from schemashift.registry.config import Mode, SubjectConfig
 from schemashift.registry.decisions import (
     ObserveDecision,
@@ -136,11 +136,16 @@ def observe(
             old = compatibility_targets(config.compatibility, earlier)
             # judged against the data actually seen ("observed"): a field the old schema left
             # undeclared is only a finding if it was emitted with values the new one refuses
-            result = check_compatibility(
-                old, candidate, config.compatibility.value, policy="observed", profile=merged
-            )
-            compat_ok = bool(result.compatible)
-            messages = tuple(f"{f.path or '/'}: {f.message}" for f in result.findings[:10])
+            try:
+                result = check_compatibility(
+                    old, candidate, config.compatibility.value, policy="observed", profile=merged
+                )
+            except InvalidSchemaError as exc:
+                # an earlier version the checker cannot read: undecided means not allowed
+                compat_ok, messages = False, (f"compatibility could not be decided: {exc}",)
+            else:
+                compat_ok = bool(result.compatible)
+                messages = tuple(f"{f.path or '/'}: {f.message}" for f in result.findings[:10])
         decision = decide_drift(
             score=score,
             samples_since_version=since,
