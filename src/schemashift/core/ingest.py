@@ -13,7 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from schemashift.core.keypatterns import ALL_CLASSES, keys_mask
-from schemashift.core.node import ArrayStats, KeysetStat, Node, ObjectStats, ShapeEntry
+from schemashift.core.node import (
+    SCALAR_TYPES,
+    ArrayStats,
+    KeysetStat,
+    Node,
+    ObjectStats,
+    ShapeEntry,
+)
 from schemashift.core.node_merge import fold_children
 from schemashift.core.profile_options import ProfileOptions
 from schemashift.core.shape import MAX_PLANS, ShapeCompiler, make_plan, route_scalars
@@ -27,6 +34,10 @@ COMPILE_AFTER = 48
 COMPILE_MAX_KEYS = 16
 
 AddObject = Callable[[Node, dict[str, Any]], None]
+
+_append = list.append
+_DICT_ONLY = frozenset({dict})
+_SHORT_ARRAY = 4
 
 
 def make_adder(options: ProfileOptions) -> AddObject:
@@ -90,8 +101,7 @@ def make_adder(options: ProfileOptions) -> AddObject:
         assert values is not None
         if stats.key_mask:
             stats.key_mask = keys_mask(obj, stats.key_mask)
-        for value in obj.values():
-            add_value(values, value)
+        add_many(values, list(obj.values()))
 
     def add_value(node: Node, value: Any) -> None:
         kind = type(value)
@@ -102,36 +112,55 @@ def make_adder(options: ProfileOptions) -> AddObject:
         else:
             node.buffer_for(value).append(value)
 
+    def add_many(node: Node, values: list[Any]) -> None:
+        """Several values at one node: scalars routed to their buffers in C."""
+        if not values:
+            return
+        kinds = set(map(type, values))
+        if kinds <= SCALAR_TYPES:
+            routes = node.routes
+            if len(kinds) == 1:
+                routes[kinds.pop()].extend(values)
+            else:
+                any(map(_append, map(routes.__getitem__, map(type, values)), values))
+        elif kinds == _DICT_ONLY:
+            add_records(node, values)
+        else:
+            for value in values:
+                add_value(node, value)
+
+    def add_records(items: Node, records: list[dict[str, Any]]) -> None:
+        """Arrays of records: a compiled shape without tags is walked inline."""
+        for value in records:
+            objects = items.obj
+            if objects is not None and objects.values is None:
+                entry = objects.shapes.get(tuple(value))
+                if entry is not None and entry.walk is not None and not entry.tag_slots:
+                    objects.count += 1
+                    entry.stat.count += 1
+                    entry.walk(value)
+                    continue
+            add_object(items, value)
+
     def add_array(node: Node, arr: list[Any]) -> None:
         stats = node.arr
         if stats is None:
             stats = node.arr = ArrayStats()
-        stats.count += 1
         n = len(arr)
-        if stats.len_min is None or n < stats.len_min:
-            stats.len_min = n
-        if stats.len_max is None or n > stats.len_max:
-            stats.len_max = n
+        stats.lens.append(n)
         if stats.positions is not None:
             track_tuple(stats, arr, n)
         items = stats.items
-        strings = items.sbuf
-        objects = items.obj
+        if n > _SHORT_ARRAY:
+            add_many(items, arr)
+            return
+        # Short arrays (tags, coordinates): a plain loop beats building type sets.
         for value in arr:
             kind = type(value)
-            if kind is dict:
-                # Arrays of records: a compiled shape without tags is walked inline.
-                if objects is not None and objects.values is None:
-                    entry = objects.shapes.get(tuple(value))
-                    if entry is not None and entry.walk is not None and not entry.tag_slots:
-                        objects.count += 1
-                        entry.stat.count += 1
-                        entry.walk(value)
-                        continue
+            if kind is str:
+                items.sbuf.append(value)
+            elif kind is dict:
                 add_object(items, value)
-                objects = items.obj
-            elif kind is str:
-                strings.append(value)
             elif kind is list:
                 add_array(items, value)
             else:

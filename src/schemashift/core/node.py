@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 _SAFE_HASH = 2**60
 _EXACT_FLOAT = 2**53
 
+_NONE = type(None)
+SCALAR_TYPES = frozenset({str, int, float, bool, _NONE})
+
 Number = int | float
 Distinct = set[str | int | float]
 
@@ -112,12 +115,14 @@ class ObjectStats:
 class ArrayStats:
     """Statistics of the arrays seen at one path."""
 
-    __slots__ = ("count", "items", "len_max", "len_min", "positions", "tuple_len")
+    __slots__ = ("count", "items", "len_max", "len_min", "lens", "positions", "tuple_len")
 
     def __init__(self) -> None:
         self.count = 0
         self.len_min: int | None = None
         self.len_max: int | None = None
+        # Lengths of arrays not yet folded into count/len_min/len_max (see Node.flush).
+        self.lens: list[int] = []
         self.items = Node()
         # Tuple tracking: alive while every array had the same length and only scalars.
         self.tuple_len = -1
@@ -141,6 +146,7 @@ class Node:
         "num_max",
         "num_min",
         "obj",
+        "routes",
         "sbuf",
         "scalars",
         "str_max",
@@ -157,6 +163,14 @@ class Node:
         self.fbuf: list[float] = []
         self.bbuf: list[bool] = []
         self.zbuf: list[None] = []
+        # JSON scalar type -> its buffer, so whole arrays and map values route in C.
+        self.routes: dict[type, list[Any]] = {
+            str: self.sbuf,
+            int: self.ibuf,
+            float: self.fbuf,
+            bool: self.bbuf,
+            _NONE: self.zbuf,
+        }
         self.scalars = 0
         self.nulls = 0
         self.booleans = 0
@@ -206,6 +220,14 @@ class Node:
             self.scalars += len(self.zbuf)
             self.nulls += len(self.zbuf)
             self.zbuf.clear()
+        arr = self.arr
+        if arr is not None and arr.lens:
+            lens = arr.lens
+            arr.count += len(lens)
+            lo, hi = min(lens), max(lens)
+            arr.len_min = lo if arr.len_min is None else min(arr.len_min, lo)
+            arr.len_max = hi if arr.len_max is None else max(arr.len_max, hi)
+            lens.clear()
 
     def buffer_for(self, value: Any) -> list[Any]:
         """The buffer a scalar goes to; a TypeError for anything JSON cannot hold."""
