@@ -166,3 +166,26 @@ def test_the_demo_shows_versions_and_a_quarantine(tmp_path: Path) -> None:
 
         body = eventually(promised, within=90.0)
     assert body["totals"]["events_per_second"] > 0
+
+
+@pytest.mark.nats
+def test_bus_lag_is_measured_on_jetstream(tmp_path: Path, nats_server: NatsServer) -> None:
+    """schemashift_bus_lag counts raw events the workers have not taken yet: it rises while
+    no worker runs and falls back to 0 once one does."""
+    shared = ServerSettings(
+        db_url=f"sqlite:///{tmp_path / 'lag.db'}",
+        bus_url=nats_server.url,
+        port=0,
+        monitor_interval=0.2,
+    )
+    with running_server(dataclasses.replace(shared, ui=False)):
+        pass  # a worker binds the shared durable consumer, then goes away
+    api = dataclasses.replace(shared, workers=0, relay=False)
+    with running_server(api) as front, httpx.Client(base_url=front.url) as http:
+        assert (
+            http.post("/v1/events", json=orders(25), headers={"Content-Type": BATCH}).status_code
+            == 202
+        )
+        eventually(lambda: metric(http, "schemashift_bus_lag") == 25.0)
+        with running_server(dataclasses.replace(shared, ui=False)):
+            eventually(lambda: metric(http, "schemashift_bus_lag") == 0.0)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import socket
@@ -40,7 +41,7 @@ from schemashift.server.demo_producer import (
     demo_events,
     prepare_demo,
 )
-from schemashift.server.monitor import Monitor
+from schemashift.server.monitor import Monitor, jetstream_lag
 from schemashift.server.parts import build_parts, optional_routers
 from schemashift.server.settings import ServerSettings
 
@@ -185,7 +186,11 @@ class SchemaShiftServer:
         for name, part in parts.runnables:
             self._launch(name, part)
         monitor = Monitor(
-            registry, self.metrics, interval=s.monitor_interval, lag_warning=s.lag_warning
+            registry,
+            self.metrics,
+            interval=s.monitor_interval,
+            lag_warning=s.lag_warning,
+            lag_probe=functools.partial(jetstream_lag, bus),
         )
         app.state.activity = monitor.recent  # the UI's activity feed
         self._launch("monitor", monitor)

@@ -6,8 +6,10 @@
   per-subject drift-score gauge from each record's score.
 - It keeps the latest :data:`RECENT` records as ``recent`` (plain dicts, newest last) for the
   UI's activity feed — including, at start, the last ones written before it started.
-- It watches the bus-lag gauge (set by the worker) and logs ``subscriber.lagging`` when the
-  lag crosses ``lag_warning`` — once per crossing, not once per check.
+- It measures the bus lag — raw messages the workers' shared durable consumer has not yet
+  acknowledged — where the bus can tell (NATS JetStream: the consumer's pending and
+  unacknowledged counts), sets the ``schemashift_bus_lag`` gauge, and logs
+  ``subscriber.lagging`` when the lag crosses ``lag_warning`` — once per crossing.
 """
 
 from __future__ import annotations
@@ -23,10 +25,34 @@ from typing import Any, Protocol
 from schemashift.monitoring.logs import get_logger, log_event, log_outbox_record, subscriber_lagging
 from schemashift.monitoring.metrics import Metrics
 
-__all__ = ["Monitor", "activity_item", "gauge_value"]
+__all__ = ["Monitor", "activity_item", "gauge_value", "jetstream_lag"]
 
 PAGE = 500
+WORKER_DURABLE = "schemashift-worker"  # the durable the stream workers share (WorkerOptions)
 RECENT = 30  # outbox records kept for the UI's activity feed
+
+
+LagProbe = Callable[[], Awaitable[int | None]]
+
+
+async def jetstream_lag(bus: Any, durable: str = WORKER_DURABLE) -> int | None:
+    """Raw messages the durable worker consumer has not acknowledged, or None if unknown.
+
+    Only a NATS bus can answer (JetStream keeps the consumer's position on the server, so
+    every instance sees the same number); the in-process bus bounds its backlog itself.
+    """
+    client = getattr(bus, "client", None)
+    if client is None:
+        return None
+    from schemashift.bus.base import StreamKind, stream_name
+
+    try:
+        info = await client.jetstream().consumer_info(
+            stream_name(bus.prefix, StreamKind.RAW), durable
+        )
+    except Exception:  # no worker has bound the consumer yet, or NATS is away: unknown
+        return None
+    return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
 
 
 class OutboxReader(Protocol):
@@ -69,6 +95,7 @@ class Monitor:
         lag_warning: int = 1000,
         logger: logging.Logger | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        lag_probe: LagProbe | None = None,
     ) -> None:
         self.outbox = outbox
         self.metrics = metrics
@@ -76,6 +103,7 @@ class Monitor:
         self.lag_warning = lag_warning
         self.log = logger or get_logger("server")
         self.sleep = sleep
+        self.lag_probe = lag_probe
         self.cursor: int | None = None
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
         self._lagging = False
@@ -87,11 +115,20 @@ class Monitor:
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
+                await self.measure_lag()
                 await asyncio.to_thread(self.check_once)
             except Exception as exc:  # the store may be briefly down; keep watching
                 log_event(self.log, "monitor.check_failed", level=logging.WARNING, error=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.interval)
+
+    async def measure_lag(self) -> None:
+        """Set the bus-lag gauge from the probe (left alone when the bus cannot tell)."""
+        if self.lag_probe is None or self.metrics is None:
+            return
+        lag = await self.lag_probe()
+        if lag is not None:
+            self.metrics.bus_lag.set(lag)
 
     def check_once(self) -> int:
         """One pass: log new outbox records and check the lag; returns records logged."""
