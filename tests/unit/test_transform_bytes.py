@@ -163,6 +163,34 @@ def test_metadata_is_appended_to_the_encoded_payload() -> None:
     assert bare.transform_bytes(b'{"a":1}') == b'{"a":1}'
 
 
+def test_schema_declaring_the_metadata_field_keeps_the_typed_path() -> None:
+    """A schema learned from conformed events declares schemaVersion: it is rewritten, not kept."""
+    schema = {
+        "type": "object",
+        "properties": {"schemaVersion": {"type": "integer"}, "a": {"type": "integer"}},
+        "required": ["schemaVersion", "a"],
+        "additionalProperties": False,
+    }
+    fast = compile_transformer(schema, version=5)
+    slow = compile_transformer(schema, version=5, options=TransformOptions(typed_fast_path=False))
+    assert fast.has_fast_path
+    for raw in (
+        b'{"schemaVersion":2,"a":1}',
+        b'{"a":1}',
+        b'{"a":1,"schemaVersion":"x:y"}',
+        b'{"a":1,"schemaVersion":[[1]]}',
+        b'{"a":1,"schemaVersion":2,"schemaVersion":3}',
+    ):
+        got, expected = fast.transform_bytes(raw), slow.transform_bytes(raw)
+        assert got == expected or (
+            isinstance(got, Rejected)
+            and isinstance(expected, Rejected)
+            and got.code == expected.code
+        )
+    assert fast.transform_bytes(b'{"schemaVersion":2,"a":1}') == b'{"a":1,"schemaVersion":5}'
+    assert fast._fast.transform(b'{"schemaVersion":2,"a":1}') is not None
+
+
 @pytest.mark.parametrize(
     ("schema", "typed"),
     [

