@@ -23,8 +23,9 @@ class Transformer:
     """Conforms payloads to one version of one schema. Build it with :func:`compile_transformer`.
 
     Calling it never raises on bad data: it returns :class:`Conformed` or :class:`Rejected`.
-    It holds no mutable state after construction, so one instance serves any number of
-    callers.
+    Nothing one call does is seen by the next (the typed path's scratch contexts are only
+    written when a check fails, and emptied then), so one instance serves any number of
+    callers, threads included.
     """
 
     def __init__(
