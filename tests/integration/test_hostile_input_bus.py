@@ -192,3 +192,28 @@ def test_flapping_shapes_keep_versions_bounded(registry: Registry) -> None:
         assert len(quarantined) <= 2
 
     asyncio.run(main())
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("key", ['a"b', "a\\b", "a\u0001b"], ids=["quote", "backslash", "control"])
+def test_legal_but_awkward_keys_do_not_stop_the_worker(registry: Registry, key: str) -> None:
+    """JSON allows `"`, `\\` and control characters in keys; such events are conformed or
+    dead-lettered, and the worker keeps running (a producer must not be able to stop it)."""
+
+    async def main() -> None:
+        bus = MemoryBus()
+        for i in range(30):
+            payload = {"id": i, key: i}
+            await bus.publish(RAW, json.dumps(payload).encode(), headers=headers(i, "keys"))
+        worker = Worker(registry, bus, options=FAST)
+        task = asyncio.create_task(worker.run())
+        for _ in range(400):
+            if worker.stats.conformed + worker.stats.dead_lettered >= 30 or task.done():
+                break
+            await asyncio.sleep(0.025)
+        assert not task.done(), f"the worker stopped: {task.exception()!r}"
+        await worker.stop()
+        await task
+        assert worker.stats.conformed + worker.stats.dead_lettered == 30
+
+    asyncio.run(main())
