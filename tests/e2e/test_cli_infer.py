@@ -151,3 +151,28 @@ def test_reads_stdin_in_a_real_process() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["properties"]["type"]["type"] == "string"
+
+
+class _Terminal(io.StringIO):
+    """A text stream that says it is a terminal, as stderr is in an interactive shell."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal_for_large_inputs(tmp_path: Path) -> None:
+    """A large input shows a progress bar on a terminal stderr; pipes and small files do not."""
+    path = tmp_path / "big.jsonl"
+    path.write_bytes((LINES[0] + b"\n") * 30_000)
+    tty = _Terminal()
+    code = main(["infer", str(path)], io.StringIO(), tty)
+    assert code == 0
+    assert "\x1b[" in tty.getvalue()  # rich drew (and then cleared) a bar
+    piped = io.StringIO()
+    assert main(["infer", str(path)], io.StringIO(), piped) == 0
+    assert piped.getvalue() == ""
+    small_file = tmp_path / "small.jsonl"
+    small_file.write_bytes(LINES[0] + b"\n")
+    small = _Terminal()
+    assert main(["infer", str(small_file)], io.StringIO(), small) == 0
+    assert small.getvalue() == ""

@@ -338,3 +338,23 @@ def test_empty_profile_gives_an_object_schema() -> None:
         "type": "object",
     }
     assert profile.count == 0
+
+
+def test_star_path_merges_map_values_and_array_items() -> None:
+    """A path that is a map in some payloads and an array in others has one `*` entry."""
+    profile = Profile().update([{"m": {"123": 1, "456": 2}}, {"m": [3, 4, 5]}])
+    star = profile.path_stats()["/m/*"]
+    assert star.count == 5 and (star.min, star.max) == (1, 5)
+
+
+def test_cardinality_storms_stay_bounded() -> None:
+    """Ever-new top-level keys and ever-new string values do not grow the profile."""
+    profile = Profile()
+    for i in range(3000):
+        profile.add({f"key_{i}": f"value {i}", "id": f"id-{i}"})
+    size = len(json.dumps(profile.to_dict()))
+    assert size < 20_000
+    assert set(profile.path_stats()) == {"", "/*"}
+    assert profile.path_stats()["/*"].distinct is None
+    schema = profile.finish()
+    assert schema["additionalProperties"] == {"type": "string"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from schemashift.core.node import Node, Number
+from schemashift.core.node_merge import merge_nodes
 from schemashift.core.profile_options import ProfileOptions
 from schemashift.core.rules import map_view
 
@@ -87,16 +88,22 @@ def collect_path_stats(root: Node, options: ProfileOptions) -> dict[str, PathSta
         path, node, name, parent_count = stack.pop()
         out[path] = _stats_of(node, parent_count)
         children: list[tuple[str, Node, str | None, int | None]] = []
+        # `*` covers map values and array items alike; a path that holds both gets one
+        # `*` entry with their merged statistics.
+        stars: list[Node] = []
         if node.obj is not None and node.obj.count:
             as_map = map_view(node.obj, name, options)
             if as_map is not None:
-                children.append((f"{path}/*", as_map[0], None, None))
+                stars.append(as_map[0])
             else:
                 count = node.obj.count
                 for key in sorted(node.obj.children):
                     child = node.obj.children[key]
                     children.append((f"{path}/{_escape(key)}", child, key, count))
         if node.arr is not None and node.arr.items.count:
-            children.append((f"{path}/*", node.arr.items, None, None))
+            stars.append(node.arr.items)
+        if stars:
+            star = stars[0] if len(stars) == 1 else merge_nodes(stars[0], stars[1], options)
+            children.insert(0, (f"{path}/*", star, None, None))
         stack.extend(reversed(children))
     return out
