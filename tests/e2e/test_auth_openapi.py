@@ -209,3 +209,14 @@ def test_the_ui_asks_the_browser_for_a_login(served: tuple[TestClient, FastAPI])
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Basic realm=")
     assert client.get("/", headers=READER).status_code == 200
+
+
+def test_the_ui_overview_counts_only_readable_subjects(served: tuple[TestClient, FastAPI]) -> None:
+    """The UI's subject list and its totals cover `orders` alone for the reader."""
+    client, _ = served
+    overview = client.get("/ui/api/subjects", headers=READER).json()
+    assert [row["subject"] for row in overview["subjects"]] == ["orders"]
+    assert overview["totals"]["subjects"] == 1
+    assert overview["totals"].get("versions", 1) == 1
+    everything = client.get("/ui/api/subjects", headers=ADMIN).json()
+    assert everything["totals"]["subjects"] == 2

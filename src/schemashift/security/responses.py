@@ -94,8 +94,30 @@ def filter_subjects(document: Any, readable: Callable[[str], bool]) -> Any:
                 kept.append(item)
         return kept
     if isinstance(document, dict) and isinstance(document.get("subjects"), list):
-        return {**document, "subjects": filter_subjects(document["subjects"], readable)}
+        rows = filter_subjects(document["subjects"], readable)
+        result = {**document, "subjects": rows}
+        if isinstance(document.get("totals"), dict):
+            result["totals"] = _totals_of(rows, document["totals"])
+        return result
     return document
+
+
+def _totals_of(rows: list[Any], totals: dict[str, Any]) -> dict[str, Any]:
+    """Totals recomputed over the kept rows, so counts say nothing about hidden subjects.
+
+    ``subjects`` becomes the number of rows; any other total is kept only if it is the sum
+    of a numeric field of that name in every row, and then re-summed; the rest is dropped.
+    """
+    kept: dict[str, Any] = {"subjects": len(rows)} if "subjects" in totals else {}
+    for key in totals:
+        if key == "subjects":
+            continue
+        values = [row.get(key) if isinstance(row, dict) else None for row in rows]
+        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        if len(numbers) == len(values):
+            total: float = sum(numbers)
+            kept[key] = round(total, 6) if isinstance(total, float) else total
+    return kept
 
 
 def json_escaped(text: str) -> bytes:
