@@ -221,6 +221,16 @@ def test_which_schemas_get_the_typed_path(schema: dict[str, Any], typed: bool) -
     assert (build_fast_path(schema, TransformOptions(), ()) is not None) is typed
 
 
+def test_bytes_like_and_text_inputs_are_accepted(fast: Any) -> None:
+    """bytearray, memoryview and str take the parsing path and give the same answer."""
+    raw = b'{"id":1,"name":"a"}'
+    expected = fast.transform_bytes(raw)
+    for variant in (bytearray(raw), memoryview(raw), raw.decode()):
+        assert fast.transform_bytes(variant) == expected
+    surrogate = fast.transform_bytes('{"id":1,"name":"\ud800"}')  # a str with a lone surrogate
+    assert isinstance(surrogate, Rejected) and surrogate.code == "lone_surrogate"
+
+
 def test_transform_json_returns_values() -> None:
     """transform_json parses strictly and returns Conformed or Rejected."""
     transformer = compile_transformer(SCHEMA, version=1)

@@ -90,7 +90,7 @@ class Transformer:
             return self._rejected(ReasonCode(exc.code), exc.message)
         return self(payload)
 
-    def transform_bytes(self, raw: bytes) -> bytes | Rejected:
+    def transform_bytes(self, raw: bytes | bytearray | memoryview | str) -> bytes | Rejected:
         """Raw JSON bytes in, conformed JSON bytes out: the steady-state fast path.
 
         A payload the typed decoder accepts costs one C decode and one C encode; anything it
@@ -98,7 +98,7 @@ class Transformer:
         which gives the same bytes or a rejection with reasons.
         """
         fast = self._fast
-        if fast is not None:
+        if fast is not None and type(raw) is bytes:
             out = fast.transform(raw)
             if out is not None:
                 return out
