@@ -149,3 +149,20 @@ def test_the_ui_obeys_the_auth_config(tmp_path: Path) -> None:
         accept = http.post("/ui/api/quarantine/1/accept", headers=headers)
         assert accept.status_code == 403
         assert http.get("/healthz").status_code == 200  # probes stay public
+
+
+@pytest.mark.slow
+def test_an_unreachable_bus_is_a_clear_start_up_error(tmp_path: Path) -> None:
+    """`--bus nats://` pointing at nothing fails at start with exit code 1 and says why."""
+    from tests.support.servers import free_port
+
+    result = subprocess.run(
+        [sys.executable, "-c", CLI, "run", "--no-demo", "--port", "0",
+         "--db", f"sqlite:///{tmp_path / 'x.db'}", "--bus", f"nats://127.0.0.1:{free_port()}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "BusError" in result.stderr
+    assert "schemashift is running" not in result.stdout

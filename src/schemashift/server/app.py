@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import uvicorn
 
+from schemashift.errors import BusError
 from schemashift.monitoring.logs import get_logger, log_event
 from schemashift.monitoring.metrics import Metrics
 from schemashift.server.demo_producer import (
@@ -55,6 +56,7 @@ __all__ = ["Runnable", "SchemaShiftServer"]
 
 STOP_GRACE = 5.0  # seconds each part gets to finish after stop()
 RESTART_PAUSE = 1.0  # seconds before a crashed part is restarted
+BUS_CONNECT_TIMEOUT = 10.0  # seconds to reach the bus at start before giving up
 
 
 class Runnable(Protocol):
@@ -133,7 +135,6 @@ class SchemaShiftServer:
     async def start(self) -> None:
         """Open the store and the bus, serve HTTP, then start the background parts."""
         from schemashift.api.app import create_app
-        from schemashift.bus import connect_bus
         from schemashift.registry.service import Registry as RegistryService
 
         auth = None
@@ -154,7 +155,7 @@ class SchemaShiftServer:
         try:
             registry = self._registry = await asyncio.to_thread(RegistryService.from_url, s.db_url)
             self._closers.append(registry)
-            bus = self._bus = await connect_bus(s.bus_url, prefix=s.bus_prefix)
+            bus = self._bus = await _connect(s)
             parts = await build_parts(s, registry=registry, bus=bus, metrics=self.metrics)
             self._closers.extend(parts.closers)
         except BaseException:
@@ -293,6 +294,20 @@ async def _stop_part(entry: _Part) -> None:
         entry.task.cancel()
         with contextlib.suppress(BaseException):
             await entry.task
+
+
+async def _connect(settings: ServerSettings) -> Bus:
+    """The bus, or BusError within BUS_CONNECT_TIMEOUT (a NATS client retries forever)."""
+    from schemashift.bus import connect_bus
+
+    try:
+        return await asyncio.wait_for(
+            connect_bus(settings.bus_url, prefix=settings.bus_prefix), BUS_CONNECT_TIMEOUT
+        )
+    except TimeoutError:
+        raise BusError(
+            f"cannot reach the bus at {_redact(settings.bus_url)} within {BUS_CONNECT_TIMEOUT:g}s"
+        ) from None
 
 
 def _bind(host: str, port: int) -> socket.socket:
