@@ -81,8 +81,10 @@ class ProfileOptions:
     keyset_limit: int = 64
     # dependentRequired: the optional key must have been seen this many times.
     dependent_min_count: int = 5
-    # Performance only: scalar values are buffered and summarised every this many payloads.
-    flush_every: int = 64
+    # Performance only: scalar values are buffered and summarised every this many payloads,
+    # so at most this many payloads' scalars are kept alive between summaries (lower it
+    # for very large payloads).
+    flush_every: int = 256
 
     def __post_init__(self) -> None:
         if not 0.0 < self.required_threshold <= 1.0:
