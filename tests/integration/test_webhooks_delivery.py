@@ -220,11 +220,14 @@ def test_a_dead_endpoint_is_dead_lettered_then_resent(store: WebhookStore) -> No
                 assert letter.subscription_id == subscription
                 assert letter.attempts == 3
                 assert letter.last_error == "timeout after 0.2s"
-                assert metrics.registry.get_sample_value("schemashift_webhook_dead_letters") == 1
-                retries = metrics.registry.get_sample_value(
-                    "schemashift_webhook_deliveries_total", {"outcome": "retry"}
-                )
-                assert retries == 3
+
+                async def counted() -> bool:
+                    # metrics follow the table a moment after the write that the test saw
+                    sample = metrics.registry.get_sample_value
+                    retries = sample("schemashift_webhook_deliveries_total", {"outcome": "retry"})
+                    return sample("schemashift_webhook_dead_letters") == 1 and retries == 3
+
+                await wait_until(counted)
                 recovered.set()
                 assert service.resend_dead(subscription) == 1
                 await dead.wait_for(1)

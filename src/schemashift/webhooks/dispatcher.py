@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import httpx
 
@@ -49,6 +50,7 @@ from schemashift.webhooks.urls import Resolver, UrlPolicy, system_resolver
 
 __all__ = ["DispatcherOptions", "WebhookDispatcher"]
 
+T = TypeVar("T")
 log = logging.getLogger("schemashift.webhooks")
 LEASE_NAME = "dispatcher"
 
@@ -108,9 +110,10 @@ class WebhookDispatcher:
         self._stopping = False
         self._sender: Sender | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        # Outcomes being written; stop() lets them finish so an answered request is not
-        # re-sent after a graceful restart.
-        self._recording: set[asyncio.Future[Delivery | None]] = set()
+        # Database calls running in threads. A cancelled task cannot stop its thread, so run()
+        # waits for these before it returns: an answered request's outcome is still written
+        # (not re-sent after a graceful restart) and no connection outlives the dispatcher.
+        self._in_flight: set[asyncio.Future[Any]] = set()
         self._pruned_at = float("-inf")
 
     # -- control ------------------------------------------------------------------------------
@@ -170,14 +173,21 @@ class WebhookDispatcher:
                         await self._pause(self._wake, self.options.poll_interval)
             finally:
                 await self._stop_workers(set(self._workers))
-                if self._recording:
-                    await asyncio.wait(self._recording)
+                if self._in_flight:
+                    await asyncio.wait(self._in_flight)
                 with contextlib.suppress(Exception):
-                    await asyncio.to_thread(self.store.release_lease, LEASE_NAME, self.holder)
+                    await self._db(self.store.release_lease, LEASE_NAME, self.holder)
                 self._wake = None
 
+    async def _db(self, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """``call`` in a worker thread, tracked until it finishes even if we are cancelled."""
+        future = asyncio.ensure_future(asyncio.to_thread(call, *args, **kwargs))
+        self._in_flight.add(future)
+        future.add_done_callback(self._in_flight.discard)
+        return await asyncio.shield(future)
+
     async def _round(self) -> None:
-        leased = await asyncio.to_thread(
+        leased = await self._db(
             self.store.try_lease,
             LEASE_NAME,
             self.holder,
@@ -192,7 +202,7 @@ class WebhookDispatcher:
         await self._sync_workers()
         await self._prune()
         if self.metrics is not None:
-            dead = await asyncio.to_thread(self.store.count, DeliveryStatus.DEAD)
+            dead = await self._db(self.store.count, DeliveryStatus.DEAD)
             self.metrics.webhook_dead_letters.set(dead)
 
     async def _prune(self) -> None:
@@ -201,7 +211,7 @@ class WebhookDispatcher:
         if retention is None or now - self._pruned_at < self.options.prune_every:
             return
         self._pruned_at = now
-        removed = await asyncio.to_thread(self.store.prune_delivered, before=now - retention)
+        removed = await self._db(self.store.prune_delivered, before=now - retention)
         if removed:
             log.info("pruned %d delivered webhook deliveries older than %.0fs", removed, retention)
 
@@ -209,15 +219,15 @@ class WebhookDispatcher:
 
     async def fan_out_once(self) -> int:
         """Turn one batch of outbox records into deliveries; the number of records read."""
-        after = await asyncio.to_thread(self.store.cursor)
-        records = await asyncio.to_thread(self.outbox.read_outbox, after, self.options.batch_size)
+        after = await self._db(self.store.cursor)
+        records = await self._db(self.outbox.read_outbox, after, self.options.batch_size)
         if not records:
             return 0
         # Matching patterns and encoding bodies is CPU work: keep it off the event loop, so
         # even a pathological user regex never stalls other subscriptions' deliveries.
-        new = await asyncio.to_thread(self._plan, records)
+        new = await self._db(self._plan, records)
         last = max(record.seq for record in records)
-        moved = await asyncio.to_thread(self.store.fan_out, after, last, new, now=self.clock())
+        moved = await self._db(self.store.fan_out, after, last, new, now=self.clock())
         if not moved:
             log.info("webhook fan-out lost a race for the cursor at %d; re-reading", after)
         return len(records)
@@ -249,7 +259,7 @@ class WebhookDispatcher:
     # -- per-subscription workers -------------------------------------------------------------
 
     async def _sync_workers(self) -> None:
-        current = {s.id: s for s in await asyncio.to_thread(self.store.list_subscriptions)}
+        current = {s.id: s for s in await self._db(self.store.list_subscriptions)}
         wanted = {sid for sid, sub in current.items() if sub.enabled}
         self._subscriptions = current
         await self._stop_workers(set(self._workers) - wanted)
@@ -278,7 +288,7 @@ class WebhookDispatcher:
         while True:
             signal.clear()  # before reading, so a wake-up during the read is not lost
             try:
-                queued = await asyncio.to_thread(
+                queued = await self._db(
                     self.store.queue_heads, subscription_id, self.options.run_length
                 )
                 runs: dict[str, list[Delivery]] = {}
@@ -315,10 +325,7 @@ class WebhookDispatcher:
         if subscription is None or self._sender is None:
             return None
         result = await self._sender.send(subscription, delivery)
-        recording = asyncio.ensure_future(self._record(delivery, result))
-        self._recording.add(recording)
-        recording.add_done_callback(self._recording.discard)
-        return await asyncio.shield(recording)
+        return await self._record(delivery, result)
 
     async def _record(self, delivery: Delivery, result: AttemptResult) -> Delivery | None:
         now = self.clock()
@@ -331,7 +338,7 @@ class WebhookDispatcher:
             next_at = now + self.options.retry.delay(attempts, self.rand(), result.retry_after)
         else:
             status = DeliveryStatus.DEAD
-        updated = await asyncio.to_thread(
+        updated = await self._db(
             self.store.record_attempt,
             delivery,
             at=now,
@@ -346,7 +353,10 @@ class WebhookDispatcher:
         if self.metrics is not None:
             self.metrics.webhook_deliveries.labels(outcome=result.outcome.value).inc()
             if status is DeliveryStatus.DEAD:
-                self.metrics.webhook_dead_letters.inc()
+                # Set from the table, never incremented: re-sends and other instances change
+                # the number too, and each round sets it the same way.
+                dead = await self._db(self.store.count, DeliveryStatus.DEAD)
+                self.metrics.webhook_dead_letters.set(dead)
         if status is DeliveryStatus.DEAD:
             log.warning(
                 "webhook delivery %d (event %s) dead-lettered after %d attempts: %s",
