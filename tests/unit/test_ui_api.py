@@ -187,3 +187,23 @@ def test_accept_registers_the_quarantined_schema(client: TestClient, registry: R
     assert answer["result"]["resolved_version"] == 2
     assert registry.list_versions("shop/pay") == [1, 2]
     assert client.get("/ui/api/subjects").json()["totals"]["open_quarantines"] == 0
+
+
+def test_a_subject_whose_first_drift_is_quarantined_is_listed(
+    client: TestClient, registry: Registry
+) -> None:
+    """No version yet, one quarantine: listed as quarantined with no latest version, and its
+    page opens (the queue is where a person registers v1)."""
+    from schemashift.registry.config import ConfigPatch
+
+    registry.set_config("new/thing", ConfigPatch(auto_register=False))
+    registry.observe("new/thing", [{"id": str(n)} for n in range(20)])
+    (row,) = client.get("/ui/api/subjects").json()["subjects"]
+    assert (row["subject"], row["latest_version"], row["status"]) == (
+        "new/thing",
+        None,
+        "quarantined",
+    )
+    detail = client.get("/ui/api/subject", params={"subject": "new/thing"}).json()
+    assert detail["versions"] == []
+    assert len(detail["quarantine"]) == 1

@@ -28,7 +28,7 @@ from schemashift.api.ui_data import (
     schema_lines,
     subject_status,
 )
-from schemashift.errors import RegistryError
+from schemashift.errors import RegistryError, SubjectNotFoundError
 from schemashift.monitoring.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -130,9 +130,18 @@ def _open_quarantine(registry: Registry, subject: str | None) -> list[dict[str, 
     return [as_plain(item) for item in registry.list_quarantine(subject, "open")]
 
 
+def _versions(registry: Registry, subject: str) -> list[int]:
+    """The live version numbers; none for a subject whose first drift awaits a decision."""
+    try:
+        return sorted(registry.list_versions(subject))
+    except SubjectNotFoundError:
+        return []
+
+
 def _subject_summary(registry: Registry, subject: str, open_items: int) -> dict[str, Any]:
-    versions = list(registry.list_versions(subject))
-    history = [as_plain(e) for e in registry.drift_history(subject)]
+    versions = _versions(registry, subject)
+    # only what the sparkline shows: the list is polled, so keep each row's reads small
+    history = [as_plain(e) for e in registry.drift_history(subject, SPARKLINE_POINTS)]
     points = drift_points(history)
     return {
         "subject": subject,
@@ -148,9 +157,8 @@ def _subject_summary(registry: Registry, subject: str, open_items: int) -> dict[
 def _overview(registry: Registry) -> list[dict[str, Any]]:
     subjects = sorted(registry.list_subjects())
     open_by_subject: dict[str, int] = {}
-    for item in _open_quarantine(registry, None):
-        name = str(item.get("subject", ""))
-        open_by_subject[name] = open_by_subject.get(name, 0) + 1
+    for item in registry.list_quarantine(None, "open"):
+        open_by_subject[item.subject] = open_by_subject.get(item.subject, 0) + 1
     # a subject whose first drift is quarantined has no version yet, but is shown
     for name in open_by_subject:
         if name not in subjects:
@@ -198,10 +206,7 @@ def _version_view(version: SchemaVersion) -> dict[str, Any]:
 
 
 def _subject_detail(registry: Registry, subject: str) -> dict[str, Any]:
-    try:
-        numbers = sorted(registry.list_versions(subject))
-    except RegistryError:
-        numbers = []
+    numbers = _versions(registry, subject)
     versions = [_version_view(registry.get_version(subject, n)) for n in numbers]
     history = [as_plain(e) for e in registry.drift_history(subject)]
     quarantine = _open_quarantine(registry, subject)
