@@ -66,24 +66,25 @@ class FastPath:
         self._meta_alone = meta
         self._meta_tail = b"," + meta[1:] if metadata else b""
 
-    @property
-    def lenient(self) -> bool:
-        return len(self._decoders) > 1
-
     def transform(self, raw: bytes) -> bytes | None:
         max_bytes = self._max_bytes
         if max_bytes is not None and len(raw) > max_bytes:
             return None
-        for decoder in self._decoders:
+        decoders = self._decoders
+        try:
+            # the strict decoder inline: the steady state pays no loop and no extra call
+            value = decoders[0].decode(raw)
+            walker = decoders[0].walker
+            added = walker(value) if walker is not None else 0
+        except _REFUSALS:
+            if len(decoders) == 1:
+                return None
             try:
-                value = decoder.decode(raw)
-                added = decoder.walker(value) if decoder.walker is not None else 0
+                value = decoders[1].decode(raw)
+                walker = decoders[1].walker
+                added = walker(value) if walker is not None else 0
             except _REFUSALS:
-                continue
-            return self._finish(raw, value, added)
-        return None
-
-    def _finish(self, raw: bytes, value: Any, added: int) -> bytes | None:
+                return None
         body = self._encode(value)
         colons = raw.count(b":")
         if self._max_keys is not None and colons > self._max_keys:
@@ -93,11 +94,12 @@ class FastPath:
             or (b"\\" in raw and (b"\\u003a" in raw or b"\\u003A" in raw))
         ):
             return None
-        if not self._meta_tail:
+        tail = self._meta_tail
+        if not tail:
             return body
         if len(body) == 2:  # b"{}"
             return self._meta_alone
-        return body[:-1] + self._meta_tail
+        return body[:-1] + tail
 
 
 def build_fast_path(
