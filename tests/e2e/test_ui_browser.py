@@ -76,6 +76,7 @@ def seed(server: SchemaShiftServer) -> dict[str, list[str]]:
     for batch in (orders(0), orders(100, coupon=True), orders(200, coupon=True, fractional=True)):
         decisions["orders"].append(registry.observe(ORDERS, batch).decision.value)
     decisions["orders"].append(registry.observe(ORDERS, orders(300, coupon=True)).decision.value)
+    registry.declare_consumer(ORDERS, "billing", ["/order_id", "/quantity"])
     decisions["payments"].append(registry.observe(PAYMENTS, payments(0)).decision.value)
     registry.set_config(PAYMENTS, ConfigPatch(auto_register=False))
     decisions["payments"].append(
@@ -170,6 +171,8 @@ def test_subject_page(server: SchemaShiftServer, page: Any) -> None:
     page.click('.timeline .dot[data-version="1"]')
     assert '"coupon"' not in page.locator("#schema-view").inner_text()
     assert page.locator("#drift-chart svg circle").count() >= 2
+    consumer = page.locator("#consumers tbody tr").first.inner_text()
+    assert "billing" in consumer and "/quantity" in consumer
     shot(page, "subject")
 
 
@@ -203,6 +206,9 @@ def test_accept_a_quarantined_drift(server: SchemaShiftServer, page: Any) -> Non
     item.first.wait_for()
     assert page.locator("#status").inner_text() == "quarantined"
     assert "/refund_of" in item.first.inner_text()
+    # the events that showed the drift are there to inspect
+    item.first.locator("details.samples summary").click()
+    assert '"refund_of"' in item.first.locator("pre.sample").first.inner_text()
     shot(page, "quarantine")
     item.first.locator("button.accept").click()
     page.wait_for_selector(".flash:has-text('registered as version 2')")

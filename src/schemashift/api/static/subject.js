@@ -131,6 +131,12 @@ function quarantineItem(item) {
   const proposed = el("pre", { class: "code" });
   const marks = changeMarks(changes).newMarks;
   renderLines(proposed, item.lines || [], marks);
+  const affected = (item.consumers || []).length
+    ? el("div", { class: "affects" }, el("strong", { text: "Affects consumers: " }),
+      ...(item.consumers || []).map((c) => el("span", { class: "badge quarantined", text: c })))
+    : null;
+  const samples = (item.samples || []).map((sample) =>
+    el("pre", { class: "code sample", text: JSON.stringify(sample) }));
   return el("div", { class: "quarantine-item", "data-quarantine": id },
     el("header", {},
       el("strong", { text: `#${id}` }),
@@ -139,7 +145,11 @@ function quarantineItem(item) {
       actions),
     reasons.length ? el("div", {}, el("strong", { text: "Why: " }), el("ul", {}, reasons)) : null,
     changeItems.length ? el("ul", {}, changeItems) : null,
-    el("details", {}, el("summary", { text: "proposed schema" }), proposed));
+    affected,
+    el("details", {}, el("summary", { text: "proposed schema" }), proposed),
+    samples.length ? el("details", { class: "samples" },
+      el("summary", { text: `events that showed it (${samples.length} kept; all are on the dead-letter stream)` }),
+      samples) : null);
 }
 
 async function decide(id, action) {
