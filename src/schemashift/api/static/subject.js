@@ -76,6 +76,11 @@ async function showDiff(from, to) {
   renderLines(document.getElementById("diff-old"), data.old, oldMarks);
   renderLines(document.getElementById("diff-new"), data.new, newMarks);
   panes.hidden = false;
+  // bring the first highlighted line of each pane into view
+  for (const pane of panes.querySelectorAll("pre")) {
+    const first = pane.querySelector(".ln.added, .ln.removed, .ln.changed");
+    pane.scrollTop = first ? Math.max(0, first.offsetTop - pane.offsetTop - 40) : 0;
+  }
 }
 
 function fillSelect(select, versions, value) {
