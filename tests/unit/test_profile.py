@@ -358,3 +358,20 @@ def test_cardinality_storms_stay_bounded() -> None:
     assert profile.path_stats()["/*"].distinct is None
     schema = profile.finish()
     assert schema["additionalProperties"] == {"type": "string"}
+
+
+def test_long_arrays_of_mixed_values_are_counted_exactly() -> None:
+    """Long arrays take the C routing path: every element lands in its type's statistics."""
+    payload = {"a": ["x", 1, 2.5, True, None, {"k": 1}, [1], "y", 3, False]}
+    stats = Profile().update([payload]).path_stats()
+    assert stats["/a/*"].types == {
+        "string": 2,
+        "integer": 2,
+        "number": 1,
+        "boolean": 2,
+        "null": 1,
+        "object": 1,
+        "array": 1,
+    }
+    assert stats["/a"].array_len == (10, 10)
+    assert stats["/a/*/k"].count == 1 and stats["/a/*/*"].count == 1

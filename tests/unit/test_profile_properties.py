@@ -75,7 +75,7 @@ scalars = st.one_of(
 values = st.recursive(
     scalars,
     lambda children: st.one_of(
-        st.lists(children, max_size=4),
+        st.lists(children, max_size=7),
         st.dictionaries(keys, children, max_size=4),
     ),
     max_leaves=12,
