@@ -2,8 +2,10 @@
 
 Steady state is a payload whose objects have key orders seen before. For those, one tuple
 of the keys finds a :class:`ShapeEntry` whose ``children`` list is aligned with
-``obj.values()``, so the walk is a ``zip`` with no per-key dictionary lookups; scalars are
-only appended to their node's buffer for their type. New key orders take the slow path once, which may
+``obj.values()``, so there is no per-key dictionary lookup: a plan for the tuple of value
+types appends every scalar to its node's buffer in one C-level pass, and narrow shapes that
+keep recurring get a compiled walker (core/shape.py). Arrays and map values of scalars are
+routed to their buffers in C as well. New key orders take the slow path once, which may
 create children, count a new key set, or fold an object with too many keys into a map.
 """
 

@@ -48,7 +48,11 @@ class Profile:
         self._flush_every = self.options.flush_every
 
     def add(self, payload: Mapping[str, Any]) -> None:
-        """Profile one decoded payload (a JSON object)."""
+        """Profile one decoded payload (a JSON object).
+
+        A value JSON cannot hold (a set, bytes, a date) raises TypeError; that is misuse,
+        and the profile may then have counted part of the payload.
+        """
         if type(payload) is not dict:
             if not isinstance(payload, Mapping):
                 raise TypeError(f"a payload must be a JSON object, got {type(payload).__name__}")
