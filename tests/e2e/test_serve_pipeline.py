@@ -189,3 +189,52 @@ def test_bus_lag_is_measured_on_jetstream(tmp_path: Path, nats_server: NatsServe
         eventually(lambda: metric(http, "schemashift_bus_lag") == 25.0)
         with running_server(dataclasses.replace(shared, ui=False)):
             eventually(lambda: metric(http, "schemashift_bus_lag") == 0.0)
+
+
+@pytest.mark.nats
+def test_a_lagging_schema_subscriber_is_logged(tmp_path: Path, nats_server: NatsServer) -> None:
+    """A subscriber of schema updates that stopped reading falls behind as versions are
+    registered; the server logs `subscriber.lagging` naming it, once."""
+    import asyncio
+    import io
+    import json
+    import logging
+
+    from schemashift.bus import connect_bus
+    from schemashift.monitoring.logs import configure_logging
+
+    async def bind_then_leave() -> None:
+        bus = await connect_bus(nats_server.url)
+        subscription = await bus.subscribe("schemashift.schemas.>", durable="slow-reader")
+        await subscription.close()
+        await bus.close()
+
+    asyncio.run(bind_then_leave())
+    out = io.StringIO()
+    configure_logging(out)
+    try:
+        settings = ServerSettings(
+            db_url=f"sqlite:///{tmp_path / 'sub.db'}",
+            bus_url=nats_server.url,
+            port=0,
+            lag_warning=2,
+            monitor_interval=0.2,
+        )
+        with running_server(settings) as server:
+            for n in range(4):
+                server.registry.register(f"fleet/s{n}", {"type": "object"})
+
+            def lagging() -> list[dict[str, Any]]:
+                lines = [json.loads(line) for line in out.getvalue().splitlines()]
+                return [e for e in lines if e["event"] == "subscriber.lagging"]
+
+            (event,) = eventually(lagging)
+            time.sleep(1.0)  # a few more checks: still logged once
+            assert len(lagging()) == 1
+    finally:
+        logger = logging.getLogger("schemashift")
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.propagate = True
+    assert event["subscriber"] == "schemas:slow-reader"
+    assert event["lag"] > 2

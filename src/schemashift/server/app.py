@@ -42,7 +42,7 @@ from schemashift.server.demo_producer import (
     demo_events,
     prepare_demo,
 )
-from schemashift.server.monitor import Monitor, jetstream_lag
+from schemashift.server.monitor import Monitor, jetstream_lags
 from schemashift.server.parts import build_parts, optional_routers
 from schemashift.server.settings import ServerSettings
 
@@ -191,7 +191,7 @@ class SchemaShiftServer:
             self.metrics,
             interval=s.monitor_interval,
             lag_warning=s.lag_warning,
-            lag_probe=functools.partial(jetstream_lag, bus),
+            lag_probe=functools.partial(jetstream_lags, bus),
         )
         app.state.activity = monitor.recent  # the UI's activity feed
         self._launch("monitor", monitor)

@@ -6,10 +6,10 @@
   per-subject drift-score gauge from each record's score.
 - It keeps the latest :data:`RECENT` records as ``recent`` (plain dicts, newest last) for the
   UI's activity feed — including, at start, the last ones written before it started.
-- It measures the bus lag — raw messages the workers' shared durable consumer has not yet
-  acknowledged — where the bus can tell (NATS JetStream: the consumer's pending and
-  unacknowledged counts), sets the ``schemashift_bus_lag`` gauge, and logs
-  ``subscriber.lagging`` when the lag crosses ``lag_warning`` — once per crossing.
+- It measures how far behind each durable consumer is where the bus can tell (NATS
+  JetStream: pending plus unacknowledged messages) — the workers on the raw stream (that
+  number is the ``schemashift_bus_lag`` gauge) and every subscriber of schema updates — and
+  logs ``subscriber.lagging`` when one crosses ``lag_warning``, once per crossing.
 """
 
 from __future__ import annotations
@@ -25,34 +25,45 @@ from typing import Any, Protocol
 from schemashift.monitoring.logs import get_logger, log_event, log_outbox_record, subscriber_lagging
 from schemashift.monitoring.metrics import Metrics
 
-__all__ = ["Monitor", "activity_item", "gauge_value", "jetstream_lag"]
+__all__ = ["Monitor", "activity_item", "gauge_value", "jetstream_lags"]
 
 PAGE = 500
 WORKER_DURABLE = "schemashift-worker"  # the durable the stream workers share (WorkerOptions)
 RECENT = 30  # outbox records kept for the UI's activity feed
 
 
-LagProbe = Callable[[], Awaitable[int | None]]
+# consumer name ("raw:<durable>" or "schemas:<durable>") -> messages not yet acknowledged
+Lags = dict[str, int]
+LagProbe = Callable[[], Awaitable[Lags | None]]
+WORKER_KEY = f"raw:{WORKER_DURABLE}"
 
 
-async def jetstream_lag(bus: Any, durable: str = WORKER_DURABLE) -> int | None:
-    """Raw messages the durable worker consumer has not acknowledged, or None if unknown.
+async def jetstream_lags(bus: Any) -> Lags | None:
+    """Per durable consumer of the raw and schema streams: messages it has not acknowledged.
 
-    Only a NATS bus can answer (JetStream keeps the consumer's position on the server, so
-    every instance sees the same number); the in-process bus bounds its backlog itself.
+    ``raw:schemashift-worker`` is the workers' backlog; ``schemas:<name>`` is a subscriber
+    (a consumer of ``schema.updated``) that has not caught up. Only a NATS bus can answer —
+    JetStream keeps consumer positions on the server, so every instance sees the same
+    numbers — else None (the in-process bus bounds its backlog itself).
     """
     client = getattr(bus, "client", None)
     if client is None:
         return None
     from schemashift.bus.base import StreamKind, stream_name
 
-    try:
-        info = await client.jetstream().consumer_info(
-            stream_name(bus.prefix, StreamKind.RAW), durable
-        )
-    except Exception:  # no worker has bound the consumer yet, or NATS is away: unknown
-        return None
-    return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+    manager = client.jsm()
+    lags: Lags = {}
+    for kind in (StreamKind.RAW, StreamKind.SCHEMAS):
+        try:
+            infos = await manager.consumers_info(stream_name(bus.prefix, kind))
+        except Exception:  # the stream is not there yet, or NATS is away: nothing known
+            continue
+        for info in infos:
+            name = info.name or (info.config.durable_name if info.config else None)
+            if name:
+                pending = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+                lags[f"{kind.value}:{name}"] = pending
+    return lags
 
 
 class OutboxReader(Protocol):
@@ -106,7 +117,8 @@ class Monitor:
         self.lag_probe = lag_probe
         self.cursor: int | None = None
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
-        self._lagging = False
+        self._lagging: set[str] = set()
+        self.lags: Lags = {}
         self._stopping = asyncio.Event()
 
     async def stop(self) -> None:
@@ -123,12 +135,15 @@ class Monitor:
                 await asyncio.wait_for(self._stopping.wait(), self.interval)
 
     async def measure_lag(self) -> None:
-        """Set the bus-lag gauge from the probe (left alone when the bus cannot tell)."""
-        if self.lag_probe is None or self.metrics is None:
+        """Read every consumer's lag from the probe; the workers' lag is the bus-lag gauge."""
+        if self.lag_probe is None:
             return
-        lag = await self.lag_probe()
-        if lag is not None:
-            self.metrics.bus_lag.set(lag)
+        lags = await self.lag_probe()
+        if lags is None:
+            return
+        self.lags = lags
+        if self.metrics is not None and WORKER_KEY in lags:
+            self.metrics.bus_lag.set(lags[WORKER_KEY])
 
     def check_once(self) -> int:
         """One pass: log new outbox records and check the lag; returns records logged."""
@@ -164,9 +179,13 @@ class Monitor:
             self.metrics.drift_score.labels(str(record.subject)).set(float(score))
 
     def _check_lag(self) -> None:
-        if self.metrics is None:
-            return
-        lag = int(gauge_value(self.metrics.bus_lag))
-        if lag > self.lag_warning and not self._lagging:
-            subscriber_lagging(self.log, subscriber="worker", lag=lag, threshold=self.lag_warning)
-        self._lagging = lag > self.lag_warning
+        """Log each consumer once when it goes above ``lag_warning`` (again after recovering)."""
+        lags = dict(self.lags)
+        if self.metrics is not None and WORKER_KEY not in lags:
+            lags[WORKER_KEY] = int(gauge_value(self.metrics.bus_lag))
+        for name, lag in sorted(lags.items()):
+            if lag > self.lag_warning and name not in self._lagging:
+                subscriber_lagging(self.log, subscriber=name, lag=lag, threshold=self.lag_warning)
+                self._lagging.add(name)
+            elif lag <= self.lag_warning:
+                self._lagging.discard(name)
