@@ -238,17 +238,32 @@ class MemoryBus:
         async with stream.changed:
             if msg_id is not None and self._is_duplicate(stream, msg_id):
                 return
-            await stream.changed.wait_for(lambda: not self._is_full(stream, subject))
+            await self._wait_for_room(stream, subject)
             if msg_id is not None and self._is_duplicate(stream, msg_id):
                 return  # a concurrent publisher stored it while we waited
             self._append(stream, subject, data, headers, msg_id)
             stream.changed.notify_all()
 
     async def publish_many(self, messages: Sequence[OutgoingMessage]) -> None:
-        for message in messages:
-            await self.publish(
-                message.subject, message.data, headers=message.headers, msg_id=message.msg_id
-            )
+        # One lock round per stream and run of messages, not per message: same semantics
+        # as publishing them one by one, in order.
+        index = 0
+        while index < len(messages):
+            stream = self._stream_for(messages[index].subject)
+            async with stream.changed:
+                while index < len(messages):
+                    message = messages[index]
+                    if self._stream_for(message.subject) is not stream:
+                        break
+                    msg_id = message.msg_id
+                    if msg_id is None or not self._is_duplicate(stream, msg_id):
+                        await self._wait_for_room(stream, message.subject)
+                        if msg_id is None or not self._is_duplicate(stream, msg_id):
+                            self._append(
+                                stream, message.subject, message.data, message.headers, msg_id
+                            )
+                    index += 1
+                stream.changed.notify_all()
 
     async def subscribe(
         self, subject: str, *, durable: str | None, options: SubscribeOptions | None = None
@@ -273,6 +288,12 @@ class MemoryBus:
             raise BusError(f"durable {durable!r} is bound to {consumer.filter!r}, not {subject!r}")
         consumer.attached += 1
         return MemorySubscription(self, stream, consumer, durable if ephemeral else None)
+
+    async def _wait_for_room(self, stream: _Stream, subject: str) -> None:
+        """Back-pressure; the caller holds ``stream.changed``."""
+        if self._is_full(stream, subject):
+            stream.changed.notify_all()  # wake fetchers before we sleep on their acks
+            await stream.changed.wait_for(lambda: not self._is_full(stream, subject))
 
     def _is_duplicate(self, stream: _Stream, msg_id: str) -> bool:
         now = self._clock()

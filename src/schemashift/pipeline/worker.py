@@ -63,6 +63,14 @@ log = logging.getLogger("schemashift.worker")
 
 DEFAULT_REGISTRY_URL = "http://127.0.0.1:8081"
 
+
+def _encode(payload: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(payload)
+    except TypeError:  # integers past 64 bits: the exact (slower) encoder
+        return canonical_bytes(payload)
+
+
 # (the output, the input it settles, the subject, the dead-letter reason or None if conformed)
 Routed = tuple[OutgoingMessage, Delivery, str | None, str | None]
 
@@ -211,13 +219,13 @@ class Worker:
     def _conform(self, state: SubjectState, delivery: Delivery, event: RawEvent) -> Routed:
         transformer, template = state.transformer, state.template
         assert transformer is not None and template is not None  # callers check
-        if event.body is not None:
-            result: bytes | Rejected = transformer.transform_bytes(event.body)
+        result: bytes | Rejected
+        if event.body is not None and transformer.has_fast_path:
+            result = transformer.transform_bytes(event.body)  # typed decode in C when it fits
         else:
+            # already parsed strictly: conform the decoded payload rather than parse again
             conformed = transformer(event.payload)
-            result = (
-                conformed if isinstance(conformed, Rejected) else canonical_bytes(conformed.payload)
-            )
+            result = conformed if isinstance(conformed, Rejected) else _encode(conformed.payload)
         if isinstance(result, Rejected):
             first = result.reasons[0]
             return self._dead(
