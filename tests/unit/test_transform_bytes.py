@@ -236,3 +236,36 @@ def test_transform_json_returns_values() -> None:
     transformer = compile_transformer(SCHEMA, version=1)
     assert transformer.transform_json('{"id":1,"name":"a"}').ok
     assert not transformer.transform_json(b'{"id":1,"id":1,"name":"a"}').ok
+
+
+def test_dependencies_and_tags_are_checked_on_the_typed_path() -> None:
+    """dependentRequired and tagged-union branches beside properties hold on both paths."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "action": {"enum": ["opened", "closed"]},
+            "a": {"type": "integer"},
+            "b": {"type": "integer"},
+            "closed_at": {"type": "string"},
+        },
+        "required": ["action"],
+        "dependentRequired": {"a": ["b"]},
+        "oneOf": [
+            {"properties": {"action": {"const": "opened"}}},
+            {"properties": {"action": {"const": "closed"}}, "required": ["closed_at"]},
+        ],
+    }
+    fast = compile_transformer(schema, version=1, options=TransformOptions(version_field=None))
+    assert fast.has_fast_path
+    assert (
+        fast._fast.transform(b'{"action":"opened","a":1,"b":2}')
+        == b'{"action":"opened","a":1,"b":2}'
+    )
+    assert fast._fast.transform(b'{"action":"closed","closed_at":"x"}') is not None
+    for raw, code in [
+        (b'{"action":"opened","a":1}', "dependency_missing"),
+        (b'{"action":"closed"}', "no_branch_matches"),
+    ]:
+        assert fast._fast.transform(raw) is None
+        result = fast.transform_bytes(raw)
+        assert isinstance(result, Rejected) and result.code == code

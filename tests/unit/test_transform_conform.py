@@ -348,3 +348,22 @@ def test_rejected_needs_a_reason() -> None:
     with pytest.raises(ValueError, match="reason"):
         Rejected((), 1)
     assert ReasonCode.TYPE_MISMATCH == "type_mismatch"
+
+
+def test_branch_beside_properties_only_constrains() -> None:
+    """A tagged-union branch fills nothing and may not undo the object's own rules."""
+    tagged = obj(
+        {"action": {"enum": ["opened", "closed"]}, "closed_at": {"type": "string"}},
+        ["action"],
+        oneOf=[
+            {"properties": {"action": {"const": "opened"}}},
+            {"properties": {"action": {"const": "closed"}}, "required": ["closed_at"]},
+        ],
+    )
+    assert reject(tagged, {"action": "closed"}) == [("no_branch_matches", "")]
+    assert conform(tagged, {"action": "closed", "closed_at": "x"}) == {
+        "action": "closed",
+        "closed_at": "x",
+    }
+    conflicting = obj({"n": {"type": "string"}}, anyOf=[{"properties": {"n": {"type": "integer"}}}])
+    assert reject(conflicting, {"n": "42"}) == [("condition_failed", "")]

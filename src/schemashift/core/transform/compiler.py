@@ -218,7 +218,10 @@ class SchemaCompiler:
             closed_extras=self.options.closed_extras,
             min_properties=schema.get("minProperties"),
             max_properties=schema.get("maxProperties"),
-            dependent_required=dict(schema.get("dependentRequired", {})),
+            dependent_required={
+                trigger: frozenset(needed)
+                for trigger, needed in schema.get("dependentRequired", {}).items()
+            },
             dependent_schemas={
                 k: self.compile(s, f"{where}/dependentSchemas/{k}")
                 for k, s in schema.get("dependentSchemas", {}).items()
@@ -229,6 +232,7 @@ class SchemaCompiler:
                 else None
             ),
             ignored=ignored,
+            constraint_only=keep_extras,
         )
         self._objects.append(rules)
         return object_handler(rules)
@@ -358,9 +362,16 @@ def _make_node(
             value = step(value, ctx)
             if value is FAIL:
                 return FAIL
-        return keep_order(shaped, value) if kind == "object" and reorder else value
+        if kind != "object" or object_rule is None or object_rule is copy_json:
+            return value
+        # a branch may have changed what the object's own rule made valid: check it again
+        if object_rule(value, Ctx(validate=True)) is FAIL:
+            return ctx.fail(
+                ReasonCode.CONDITION_FAILED, "the union branch and the object's own rules conflict"
+            )
+        return keep_order(shaped, value)
 
-    reorder = handlers.get("object") not in (None, copy_json)
+    object_rule = handlers.get("object")
     return node
 
 

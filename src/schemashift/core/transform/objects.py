@@ -47,14 +47,19 @@ class ObjectRules:
     closed_extras: ExtrasPolicy  # for undeclared fields of a closed one
     min_properties: int | None
     max_properties: int | None
-    dependent_required: dict[str, list[str]]
+    dependent_required: dict[str, frozenset[str]]
     dependent_schemas: dict[str, Node]
     property_names: Node | None
     ignored: frozenset[str]  # top-level metadata fields, rewritten by the transformer
+    # a branch beside an object's own rule only checks: it fills nothing (the outer rule did)
+    constraint_only: bool = False
 
     def settle(self, options: TransformOptions, validates: Callable[[Node, Any], bool]) -> None:
         """Decide each property's absent action; needs finished nodes (for null and defaults)."""
         for prop in self.properties:
+            if self.constraint_only:
+                prop.absent = Absent.REJECT if prop.required else Absent.OMIT
+                continue
             has_default = (
                 options.use_defaults and isinstance(prop.schema, dict) and "default" in prop.schema
             )
@@ -179,8 +184,8 @@ def _object_keywords(rules: ObjectRules, out: dict[str, Any], ctx: Ctx) -> Any:
             ReasonCode.TOO_MANY_PROPERTIES, f"more than {rules.max_properties} properties"
         )
     for trigger, needed in rules.dependent_required.items():
-        if trigger in out:
-            missing = [name for name in needed if name not in out]
+        if trigger in out and not out.keys() >= needed:  # a set test, not a loop
+            missing = sorted(needed - out.keys())
             if missing:
                 return ctx.fail(
                     ReasonCode.DEPENDENCY_MISSING, f"{trigger!r} requires {', '.join(missing)}"
