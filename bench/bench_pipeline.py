@@ -34,17 +34,18 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.servers import NatsServer  # noqa: E402
+
 from schemashift.bus import MemoryBus, OutgoingMessage, connect_bus  # noqa: E402
 from schemashift.bus.nats import NatsBus  # noqa: E402
 from schemashift.pipeline.worker import Worker, WorkerOptions  # noqa: E402
 from schemashift.registry.service import Registry  # noqa: E402
-from tests.support.servers import NatsServer  # noqa: E402
 
 TYPES = ("order", "payment", "shipment")
 
 
 def payload(kind: str, i: int) -> dict[str, Any]:
-    """About 0.4 KB per event, nested, three shapes."""
+    """About 200 bytes per event, nested, three shapes."""
     base: dict[str, Any] = {
         "id": f"{kind}-{i}",
         "created_at": "2026-11-25T12:00:00Z",
