@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from schemashift.webhooks import (
+    Delivery,
     DeliveryStatus,
     DispatcherOptions,
     MemoryOutbox,
@@ -47,6 +48,10 @@ def certificate(directory: Path, name: str) -> tuple[Path, Path]:
     return key, cert
 
 
+def finished(deliveries: list[Delivery]) -> bool:
+    return bool(deliveries) and all(d.status is not DeliveryStatus.PENDING for d in deliveries)
+
+
 def deliver_once(tmp_path: Path, served_name: str) -> WebhookStore:
     key, cert = certificate(tmp_path, served_name)
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -74,7 +79,7 @@ def deliver_once(tmp_path: Path, served_name: str) -> WebhookStore:
             task = asyncio.create_task(dispatcher.run())
             try:
                 async with asyncio.timeout(30):
-                    while store.count(DeliveryStatus.PENDING) or not store.list_deliveries():
+                    while not finished(store.list_deliveries()):  # one read: no race
                         await asyncio.sleep(0.02)
             finally:
                 await dispatcher.stop()
