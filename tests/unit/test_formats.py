@@ -48,7 +48,15 @@ NEGATIVE = {
     "ipv4": ["192.168.0.01", "256.1.1.1", "1.2.3", "1.2.3.4.5"],
     "ipv6": ["1:2:3", "fe80::1%eth0", "::g", "12345::"],
     "email": ["no-at-sign", "a@b", "a..b@example.com", "a@-example.com", "a b@example.com"],
-    "uri": ["/relative/path", "no scheme", "http://exa mple.com", "http://[::1]/", "x:%zz"],
+    "uri": [
+        "/relative/path",
+        "no scheme",
+        "http://exa mple.com",
+        "http://[::1]/",
+        "x:%zz",
+        "http://a:b:c/",
+        "x:",
+    ],
 }
 
 
@@ -129,3 +137,16 @@ def test_every_ipv4_address_is_detected(address: ipaddress.IPv4Address) -> None:
 def test_every_uuid_is_detected(value: uuid.UUID) -> None:
     """Every textual UUID is uuid."""
     assert matches("uuid", str(value))
+
+
+_MIXED = [v for vs in POSITIVE.values() for v in vs] + [v for vs in NEGATIVE.values() for v in vs]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(FORMATS),
+    st.lists(st.one_of(st.sampled_from(_MIXED), st.text(max_size=12)), min_size=1, max_size=6),
+)
+def test_batch_check_agrees_with_checking_each_value(fmt: str, values: list[str]) -> None:
+    """A batch passes iff every value matches alone (the profile checks batches)."""
+    assert all_match(fmt, values) == all(matches(fmt, v) for v in values)

@@ -51,8 +51,10 @@ _SUB = "!$&'()*+,;="
 _UNRESERVED = r"A-Za-z0-9\-._~"
 _AUTHORITY = rf"(?:[{_UNRESERVED}{_SUB}:%]*@)?[{_UNRESERVED}{_SUB}%]*(?::[0-9]*)?"
 _REST = rf"[{_UNRESERVED}{_SUB}:@%/?]*"
+# "//" must start a valid authority (host, optional port) ending the authority part.
 _URI_RE = re.compile(
-    rf"[A-Za-z][A-Za-z0-9+.\-]*:(?=.)(?://{_AUTHORITY}(?=[/?#]|\Z))?{_REST}(?:#{_REST})?"
+    rf"[A-Za-z][A-Za-z0-9+.\-]*:(?=.)(?://{_AUTHORITY}(?=[/?#]|\Z)|(?!//))"
+    rf"{_REST}(?:#{_REST})?"
 )
 _BAD_ESCAPE = re.compile("%(?![0-9A-Fa-f]{2})")
 
@@ -90,10 +92,10 @@ def _all_fullmatch(pattern: re.Pattern[str]) -> Callable[[Sequence[str]], bool]:
 
 
 def _all_dates(pattern: re.Pattern[str]) -> Callable[[Sequence[str]], bool]:
-    match = pattern.fullmatch
+    shape = _all_fullmatch(pattern)
 
     def check(values: Sequence[str]) -> bool:
-        if not all(map(match, values)):
+        if not shape(values):
             return False
         # Only days 29–31 can be impossible; the pattern already bounded month and day.
         return all(_calendar_valid(v) for v in values if v[8] == "3" or v[8:10] == "29")
@@ -105,8 +107,11 @@ def _all_ipv6(values: Sequence[str]) -> bool:
     return all(map(_is_ipv6, values))
 
 
+_all_uri_shapes = _all_fullmatch(_URI_RE)
+
+
 def _all_uris(values: Sequence[str]) -> bool:
-    if not all(map(_URI_RE.fullmatch, values)):
+    if not _all_uri_shapes(values):
         return False
     return not any(_BAD_ESCAPE.search(v) for v in values if "%" in v)
 
