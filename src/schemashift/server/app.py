@@ -56,7 +56,6 @@ __all__ = ["Runnable", "SchemaShiftServer"]
 
 STOP_GRACE = 5.0  # seconds each part gets to finish after stop()
 RESTART_PAUSE = 1.0  # seconds before a crashed part is restarted
-BUS_CONNECT_TIMEOUT = 10.0  # seconds to reach the bus at start before giving up
 
 
 class Runnable(Protocol):
@@ -297,16 +296,17 @@ async def _stop_part(entry: _Part) -> None:
 
 
 async def _connect(settings: ServerSettings) -> Bus:
-    """The bus, or BusError within BUS_CONNECT_TIMEOUT (a NATS client retries forever)."""
+    """The bus, or BusError after ``bus_connect_timeout`` (a NATS client retries forever)."""
     from schemashift.bus import connect_bus
 
+    limit = settings.bus_connect_timeout
     try:
         return await asyncio.wait_for(
-            connect_bus(settings.bus_url, prefix=settings.bus_prefix), BUS_CONNECT_TIMEOUT
+            connect_bus(settings.bus_url, prefix=settings.bus_prefix), limit
         )
     except TimeoutError:
         raise BusError(
-            f"cannot reach the bus at {_redact(settings.bus_url)} within {BUS_CONNECT_TIMEOUT:g}s"
+            f"cannot reach the bus at {_redact(settings.bus_url)} within {limit:g}s"
         ) from None
 
 

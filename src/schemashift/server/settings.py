@@ -56,6 +56,8 @@ class ServerSettings:
     # A subscriber (or the raw stream) more than this many messages behind is logged as lagging.
     lag_warning: int = 1000
     monitor_interval: float = 1.0  # seconds between outbox/lag checks of the monitor task
+    # seconds to reach the bus at start before giving up (a NATS client alone retries forever)
+    bus_connect_timeout: float = 10.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -67,6 +69,8 @@ class ServerSettings:
             raise ValueError(f"demo_rate must be > 0 events/s, got {self.demo_rate}")
         if self.demo_cycle_seconds <= 0:
             raise ValueError(f"demo_cycle_seconds must be > 0, got {self.demo_cycle_seconds}")
+        if self.bus_connect_timeout <= 0:
+            raise ValueError(f"bus_connect_timeout must be > 0 s, got {self.bus_connect_timeout}")
         if self.monitor_interval <= 0:
             raise ValueError(f"monitor_interval must be > 0 s, got {self.monitor_interval}")
         if self.log_format not in ("json", "text"):
