@@ -55,6 +55,8 @@ def test_registry_url_is_the_public_address() -> None:
         {"db_url": "schemashift.db"},
         {"bus_url": "localhost:4222"},
         {"log_format": "xml"},
+        {"demo": True, "auth_config": Path("auth.toml")},
+        {"bus_connect_timeout": 0},
     ],
 )
 def test_invalid_settings_are_refused(bad: dict[str, object]) -> None:

@@ -75,6 +75,11 @@ class ServerSettings:
             raise ValueError(f"monitor_interval must be > 0 s, got {self.monitor_interval}")
         if self.log_format not in ("json", "text"):
             raise ValueError(f"log_format must be 'json' or 'text', got {self.log_format!r}")
+        if self.demo and self.auth_config is not None:
+            # the demo producer posts to /v1/events without credentials
+            raise ValueError(
+                "the demo cannot run with an auth config; drop --demo or --auth-config"
+            )
         if "://" not in self.db_url:
             raise ValueError(f"db_url must be a URL such as sqlite:///./x.db, got {self.db_url!r}")
         if "://" not in self.bus_url:
