@@ -27,7 +27,6 @@ def test_environment_then_flags() -> None:
         "SCHEMASHIFT_BUS_URL": "nats://127.0.0.1:4222",
         "SCHEMASHIFT_PORT": "9000",
         "SCHEMASHIFT_DEMO": "yes",
-        "SCHEMASHIFT_AUTH_CONFIG": "/etc/schemashift/auth.toml",
         "SCHEMASHIFT_DEMO_RATE": "12.5",
     }
     settings = ServerSettings.from_env(env, port=9100, bus_url=None)
@@ -36,7 +35,8 @@ def test_environment_then_flags() -> None:
     assert settings.port == 9100
     assert settings.demo is True
     assert settings.demo_rate == 12.5
-    assert settings.auth_config == Path("/etc/schemashift/auth.toml")
+    secured = ServerSettings.from_env({"SCHEMASHIFT_AUTH_CONFIG": "/etc/schemashift/auth.toml"})
+    assert secured.auth_config == Path("/etc/schemashift/auth.toml")
 
 
 def test_registry_url_is_the_public_address() -> None:
