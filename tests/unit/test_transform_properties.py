@@ -224,3 +224,93 @@ def test_bytes_paths_agree_on_hostile_formatting(
         assert [r.code for r in got.reasons] == [r.code for r in expected.reasons]
     if duplicate is not None and duplicate in payload:
         assert not isinstance(got, bytes) and got.code == "duplicate_key"
+
+
+def leaf_schemas() -> st.SearchStrategy[dict[str, Any]]:
+    return st.one_of(
+        st.builds(lambda lo: {"type": "integer", "minimum": lo}, st.integers(-3, 3)),
+        st.builds(lambda hi: {"type": "number", "maximum": hi}, st.floats(-10, 10)),
+        st.builds(
+            lambda n, p: {
+                "type": "string",
+                "maxLength": n,
+                **({"pattern": "^[a-z0-9]*$"} if p else {}),
+            },
+            st.integers(0, 6),
+            st.booleans(),
+        ),
+        st.just({"type": "boolean"}),
+        st.just({"type": ["string", "null"]}),
+        st.just({"type": "string", "format": "date-time"}),
+        st.lists(
+            st.one_of(st.integers(-3, 3), st.sampled_from(["a", "42", "true"])),
+            min_size=1,
+            max_size=4,
+            unique=True,
+        ).map(lambda values: {"enum": values}),
+        st.just({"type": "boolean", "default": False}),
+    )
+
+
+def schemas() -> st.SearchStrategy[dict[str, Any]]:
+    def composite(inner: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+        properties = st.dictionaries(KEYS, inner, max_size=4)
+        return st.one_of(
+            st.builds(
+                lambda props, required, closed: {
+                    "type": "object",
+                    "properties": props,
+                    "required": [k for k in props if k in required],
+                    **({"additionalProperties": False} if closed else {}),
+                },
+                properties,
+                st.sets(KEYS, max_size=3),
+                st.booleans(),
+            ),
+            st.builds(
+                lambda items, lo, unique: {
+                    "type": "array",
+                    "items": items,
+                    "minItems": lo,
+                    **({"uniqueItems": True} if unique else {}),
+                },
+                inner,
+                st.integers(0, 2),
+                st.booleans(),
+            ),
+            st.builds(
+                lambda branches: {"anyOf": branches}, st.lists(inner, min_size=1, max_size=3)
+            ),
+            st.builds(
+                lambda branches: {"oneOf": branches}, st.lists(inner, min_size=1, max_size=3)
+            ),
+            st.builds(lambda values: {"type": "object", "additionalProperties": values}, inner),
+        )
+
+    return st.recursive(leaf_schemas(), composite, max_leaves=6).map(
+        lambda s: s if s.get("type") == "object" else {"type": "object", "properties": {"v": s}}
+    )
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schemas(), st.lists(st.dictionaries(KEYS | st.just("v"), VALUES, max_size=5), max_size=4))
+def test_outputs_validate_under_random_schemas(
+    schema: dict[str, Any], payloads: list[dict[str, Any]]
+) -> None:
+    """For schemas with constraints, unions and closed objects: nothing raises, every output
+    is valid (independent jsonschema check), and both bytes paths give the same answer."""
+    check = validator(schema)
+    fast = compile_transformer(schema, version=1)
+    slow = compile_transformer(schema, version=1, options=TransformOptions(typed_fast_path=False))
+    for payload in payloads:
+        result = fast(payload)
+        if isinstance(result, Conformed):
+            check.validate(without_metadata(result.payload))
+        raw = msgspec.json.encode(payload)
+        got, expected = fast.transform_bytes(raw), slow.transform_bytes(raw)
+        if isinstance(expected, bytes):
+            assert got == expected
+            check.validate(without_metadata(msgspec.json.decode(expected)))
+        else:
+            assert not isinstance(got, bytes)
+            assert [r.code for r in got.reasons] == [r.code for r in expected.reasons]

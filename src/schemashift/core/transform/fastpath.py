@@ -118,5 +118,11 @@ def build_fast_path(
             return None
         if lenient and not builder.widened:
             break  # nothing was widened: it would refuse exactly what the strict one refuses
-        decoders.append(_Decoder(built))
+        try:
+            decoders.append(_Decoder(built))
+        except (TypeError, ValueError):
+            # msgspec refused the types (a combination it does not support): Python path
+            if lenient:
+                break
+            return None
     return FastPath(decoders, options, metadata)

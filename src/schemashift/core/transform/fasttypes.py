@@ -23,6 +23,7 @@ node of that schema, which coerces and checks it exactly as the Python path woul
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union
@@ -182,16 +183,11 @@ class FastTypeBuilder:
             return FastType(_annotate(str, meta), frozenset({"string"}))
         if name in ("integer", "number"):
             _only(keys, _NUMBER_KEYS)
-            meta = _meta(
-                ge=schema.get("minimum"),
-                le=schema.get("maximum"),
-                gt=schema.get("exclusiveMinimum"),
-                lt=schema.get("exclusiveMaximum"),
-            )
+            integer = _annotate(int, _integer_meta(schema))
             if name == "integer":
-                return FastType(_annotate(int, meta), frozenset({"integer"}))
+                return FastType(integer, frozenset({"integer"}))
             return FastType(
-                Union[_annotate(int, meta), _annotate(float, meta)],  # noqa: UP007 - built at runtime
+                Union[integer, _annotate(float, _float_meta(schema))],  # noqa: UP007 - built at runtime
                 frozenset({"integer", "number"}),
             )
         if name == "boolean":
@@ -333,6 +329,62 @@ def _meta(**constraints: Any) -> msgspec.Meta | None:
         if isinstance(value, bool):
             raise Unsupported("a boolean bound")
     return msgspec.Meta(**given) if given else None
+
+
+def _integer_meta(schema: dict[str, Any]) -> msgspec.Meta | None:
+    """Bounds for ``int`` values, as ``ge``/``le`` integers (what msgspec takes for ``int``).
+
+    For an integer ``v``: ``v >= 2.5`` is ``v >= 3``, ``v > 2.5`` and ``v > 2`` are
+    ``v >= 3``, ``v <= 2.5`` is ``v <= 2``, ``v < 2.5`` is ``v <= 2``; both lower bounds
+    (or both upper ones) together keep the stricter.
+    """
+    lows, highs = [], []
+    for keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bound = schema.get(keyword)
+        if bound is None:
+            continue
+        if isinstance(bound, bool) or not isinstance(bound, int | float):
+            raise Unsupported("a bound that is not a number")
+        if keyword == "minimum":
+            lows.append(math.ceil(bound))
+        elif keyword == "maximum":
+            highs.append(math.floor(bound))
+        elif keyword == "exclusiveMinimum":
+            lows.append(math.floor(bound) + 1)
+        else:
+            highs.append(math.ceil(bound) - 1)
+    bounds = {"ge": max(lows)} if lows else {}
+    if highs:
+        bounds["le"] = min(highs)
+    return _bounds_meta(bounds)
+
+
+def _float_meta(schema: dict[str, Any]) -> msgspec.Meta | None:
+    """Bounds for ``float`` values; an integer bound a double cannot hold exactly is refused."""
+    bounds: dict[str, float] = {}
+    for keyword, key in (
+        ("minimum", "ge"),
+        ("maximum", "le"),
+        ("exclusiveMinimum", "gt"),
+        ("exclusiveMaximum", "lt"),
+    ):
+        bound = schema.get(keyword)
+        if bound is None:
+            continue
+        if isinstance(bound, bool) or not isinstance(bound, int | float):
+            raise Unsupported("a bound that is not a number")
+        if isinstance(bound, int) and float(bound) != bound:
+            raise Unsupported("an integer bound beyond a double's precision")
+        bounds[key] = float(bound)
+    if ("ge" in bounds and "gt" in bounds) or ("le" in bounds and "lt" in bounds):
+        raise Unsupported("an inclusive and an exclusive bound on one side")
+    return _bounds_meta(bounds)
+
+
+def _bounds_meta(bounds: dict[str, int] | dict[str, float]) -> msgspec.Meta | None:
+    # msgspec's stubs spell out which bounds combine; the checks above keep to them
+    meta: Any = msgspec.Meta
+    return meta(**bounds) if bounds else None
 
 
 def _annotate(annotation: Any, meta: msgspec.Meta | None) -> Any:
