@@ -73,7 +73,9 @@ def _shared_shape(children: list[Node]) -> bool:
     kinds: set[str] = set()
     for child in children:
         kinds |= value_kinds(child)
-    if len(kinds) != 1:
+        if len(kinds) > 1:  # most records mix kinds: stop at the first disagreement
+            return False
+    if not kinds:
         return False
     if kinds != {"object"}:
         return True
