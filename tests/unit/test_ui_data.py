@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemashift.api.ui_data import (
-    ActivityWindow,
+    RateWindow,
     as_plain,
     drift_points,
     schema_lines,
@@ -59,9 +59,9 @@ def test_a_property_subtree_is_tagged_by_its_pointer() -> None:
     assert tagged == ['"a/b": {', '"type": "string"', "},"]
 
 
-def test_activity_window_rates() -> None:
+def test_rate_window_rates() -> None:
     """Events/s and dead-letter rate come from the counter deltas over the window."""
-    window = ActivityWindow(span=10.0)
+    window = RateWindow(span=10.0)
     window.record(0.0, {"s": (0, 0)})
     window.record(5.0, {"s": (100, 10)})
     rates = window.rates("s")
@@ -70,9 +70,9 @@ def test_activity_window_rates() -> None:
     assert window.rates("unknown").events_per_second == 0.0
 
 
-def test_activity_window_forgets_old_samples() -> None:
+def test_rate_window_forgets_old_samples() -> None:
     """Only the last `span` seconds count: an old burst does not inflate today's rate."""
-    window = ActivityWindow(span=10.0)
+    window = RateWindow(span=10.0)
     window.record(0.0, {"s": (0, 0)})
     window.record(1.0, {"s": (1000, 0)})
     window.record(30.0, {"s": (1000, 0)})
@@ -80,9 +80,9 @@ def test_activity_window_forgets_old_samples() -> None:
     assert window.rates("s").events_per_second == pytest.approx(10.0)
 
 
-def test_activity_window_survives_a_counter_reset() -> None:
+def test_rate_window_survives_a_counter_reset() -> None:
     """A counter that went backwards (process restart) is counted from zero, never negative."""
-    window = ActivityWindow(span=10.0)
+    window = RateWindow(span=10.0)
     window.record(0.0, {"s": (500, 50)})
     window.record(2.0, {"s": (20, 1)})
     rates = window.rates("s")
@@ -90,8 +90,8 @@ def test_activity_window_survives_a_counter_reset() -> None:
     assert 0.0 <= rates.dead_letter_rate <= 1.0
 
 
-def test_activity_window_refuses_time_travel() -> None:
-    window = ActivityWindow()
+def test_rate_window_refuses_time_travel() -> None:
+    window = RateWindow()
     window.record(5.0, {})
     with pytest.raises(ValueError):
         window.record(4.0, {})

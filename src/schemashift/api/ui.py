@@ -22,7 +22,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from schemashift.api.ui_data import (
-    ActivityWindow,
+    RateWindow,
     as_plain,
     drift_points,
     schema_lines,
@@ -100,13 +100,13 @@ def _registry(request: Request) -> Registry:
     return registry
 
 
-def _activity(request: Request) -> ActivityWindow:
+def _rates(request: Request) -> RateWindow:
     """The app's rate window, sampled from the metrics counters on each read."""
     state = request.app.state
-    window = getattr(state, "ui_activity", None)
+    window = getattr(state, "ui_rates", None)
     if window is None:
-        window = ActivityWindow()
-        state.ui_activity = window
+        window = RateWindow()
+        state.ui_rates = window
     metrics = getattr(state, "metrics", None)
     if metrics is not None:
         window.record(time.monotonic(), counter_totals(metrics))
@@ -170,7 +170,7 @@ def _overview(registry: Registry) -> list[dict[str, Any]]:
 async def subjects_json(request: Request) -> dict[str, Any]:
     registry = _registry(request)
     rows = await asyncio.to_thread(_overview, registry)
-    window = _activity(request)
+    window = _rates(request)
     for row in rows:
         rates = window.rates(row["subject"])
         row["events_per_second"] = round(rates.events_per_second, 2)
@@ -232,7 +232,7 @@ def _subject_detail(registry: Registry, subject: str) -> dict[str, Any]:
 async def subject_json(request: Request, subject: str = Query(..., min_length=1)) -> dict[str, Any]:
     registry = _registry(request)
     detail = await asyncio.to_thread(_subject_detail, registry, subject)
-    rates = _activity(request).rates(subject)
+    rates = _rates(request).rates(subject)
     detail["events_per_second"] = round(rates.events_per_second, 2)
     detail["dead_letter_rate"] = round(rates.dead_letter_rate, 4)
     return detail

@@ -3,7 +3,7 @@
 - :func:`schema_lines` pretty-prints a schema exactly like ``json.dumps(indent=2)`` and tags
   every line with the JSON Pointer of the value it belongs to, so the diff view can highlight
   the lines a change touches by its ``schema_path``.
-- :class:`ActivityWindow` turns the process's cumulative counters (events in, dead-lettered)
+- :class:`RateWindow` turns the process's cumulative counters (events in, dead-lettered)
   into events/s and a dead-letter rate over a sliding window.
 - :func:`subject_status` names a subject's state: ``quarantined`` (a drift awaits a decision),
   ``drifting`` (recent or unsettled drift) or ``healthy``.
@@ -20,7 +20,7 @@ from enum import Enum
 from typing import Any
 
 __all__ = [
-    "ActivityWindow",
+    "RateWindow",
     "Rates",
     "SchemaLine",
     "as_plain",
@@ -183,7 +183,7 @@ class Rates:
     dead_letter_rate: float  # dead-lettered / received over the window, in [0, 1]
 
 
-class ActivityWindow:
+class RateWindow:
     """Rates from cumulative counters sampled over time (the clock is the caller's).
 
     ``record(now, totals)`` stores ``{subject: (received, dead_lettered)}`` at ``now``
