@@ -285,11 +285,43 @@ def schemas() -> st.SearchStrategy[dict[str, Any]]:
                 lambda branches: {"oneOf": branches}, st.lists(inner, min_size=1, max_size=3)
             ),
             st.builds(lambda values: {"type": "object", "additionalProperties": values}, inner),
+            st.builds(
+                lambda props, needed: {
+                    "type": "object",
+                    "properties": props,
+                    "dependentRequired": {k: [n for n in needed if n != k] for k in props},
+                    "minProperties": 1,
+                },
+                properties,
+                st.lists(KEYS, max_size=2),
+            ),
+            st.builds(
+                lambda first, rest: {"type": "array", "prefixItems": [first], "items": rest},
+                inner,
+                st.one_of(st.just(False), inner),
+            ),
+            st.builds(lambda a, b: {"allOf": [a, b]}, inner, inner),
+            st.builds(lambda a, b, c: {"if": a, "then": b, "else": c}, inner, inner, inner),
+            st.builds(lambda a: {"not": a}, inner),
+            st.builds(
+                lambda pattern_schema: {
+                    "type": "object",
+                    "patternProperties": {"^n": pattern_schema},
+                    "additionalProperties": False,
+                },
+                inner,
+            ),
         )
 
-    return st.recursive(leaf_schemas(), composite, max_leaves=6).map(
-        lambda s: s if s.get("type") == "object" else {"type": "object", "properties": {"v": s}}
-    )
+    def rooted(schema: dict[str, Any]) -> dict[str, Any]:
+        # the event is an object; the generated part sits under "v", reachable through $ref
+        return {
+            "type": "object",
+            "properties": {"v": {"$ref": "#/$defs/part"}, "id": {"type": "integer"}},
+            "$defs": {"part": schema},
+        }
+
+    return st.recursive(leaf_schemas(), composite, max_leaves=6).map(rooted)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
