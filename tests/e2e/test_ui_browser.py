@@ -205,6 +205,7 @@ def test_accept_a_quarantined_drift(server: SchemaShiftServer, page: Any) -> Non
     item = page.locator(".quarantine-item")
     item.first.wait_for()
     assert page.locator("#status").inner_text() == "quarantined"
+    assert "auto-register off" in page.locator("#policy").inner_text()  # why it waits
     assert "/refund_of" in item.first.inner_text()
     # the events that showed the drift are there to inspect
     item.first.locator("details.samples summary").click()

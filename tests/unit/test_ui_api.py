@@ -116,6 +116,7 @@ def test_subject_detail_has_versions_with_tagged_lines(
     assert body["consumers"][0]["fields"] == ["/amount"]
     assert body["status"] == "healthy"
     assert body["quarantine"] == []
+    assert body["policy"]["compatibility"] == "BACKWARD"  # the registry's default
 
 
 def test_unknown_subject_is_404(client: TestClient) -> None:

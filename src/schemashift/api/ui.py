@@ -223,6 +223,7 @@ def _subject_detail(registry: Registry, subject: str) -> dict[str, Any]:
         "drift": points,
         "history": history[-50:],
         "consumers": consumers,
+        "policy": registry.effective_config(subject).to_dict(),
         "quarantine": quarantine,
         "status": subject_status(len(quarantine), points, now=datetime.now(UTC)),
     }

@@ -205,6 +205,10 @@ async function refreshSubject() {
   document.getElementById("t-dlq").textContent = fmtPercent(data.dead_letter_rate);
   document.getElementById("t-quarantines").textContent = data.quarantine.length;
   document.getElementById("t-quarantines").parentElement.classList.toggle("on", data.quarantine.length > 0);
+  const p = data.policy || {};
+  document.getElementById("policy").textContent =
+    `policy: ${p.compatibility} compatibility · drift threshold ${p.drift_threshold} · ` +
+    `${p.min_samples} samples before a version · auto-register ${p.auto_register ? "on" : "off"}`;
   const versionsChanged = renderVersions(data);
   document.getElementById("drift-chart").replaceChildren(driftChart(data.drift));
   renderQuarantine(data.quarantine);
