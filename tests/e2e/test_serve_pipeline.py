@@ -78,8 +78,10 @@ def check_loop(http: httpx.Client) -> None:
     assert "order_id" in version["schema"]
 
 
-def test_ingest_to_version_on_the_embedded_defaults(tmp_path: Path) -> None:
-    settings = ServerSettings(db_url=f"sqlite:///{tmp_path / 'loop.db'}", port=0)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ingest_to_version_on_the_embedded_defaults(tmp_path: Path, workers: int) -> None:
+    """Also with two workers in one process sharing the raw stream: each event once."""
+    settings = ServerSettings(db_url=f"sqlite:///{tmp_path / 'loop.db'}", port=0, workers=workers)
     with running_server(settings) as server, httpx.Client(base_url=server.url) as http:
         check_loop(http)
 
