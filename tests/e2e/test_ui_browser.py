@@ -101,7 +101,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchemaShiftServ
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         unavailable(f"chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed (pip install playwright)")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
