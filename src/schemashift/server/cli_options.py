@@ -92,7 +92,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         dest="demo",
         action="store_const",
         const=False,
-        help="no demo producer (the default for serve)",
+        help="no demo producer (the default of serve; run starts the demo unless told so)",
     )
     parser.add_argument(
         "--demo-rate",
