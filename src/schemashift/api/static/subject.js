@@ -3,7 +3,7 @@
 
 const PREFIX = "/ui/subjects/";
 const SUBJECT = decodeURIComponent(location.pathname.slice(PREFIX.length));
-const state = { data: null, selected: null, pinned: false, diffFrom: null, diffTo: null, shownDiff: null, versionsKey: "" };
+const state = { data: null, selected: null, pinned: false, shownSchema: "", diffFrom: null, diffTo: null, shownDiff: null, versionsKey: "" };
 
 document.getElementById("subject-name").textContent = SUBJECT;
 document.getElementById("title").textContent = SUBJECT;
@@ -108,8 +108,13 @@ function renderVersions(data) {
     document.getElementById("schema-version").value = String(state.selected);
   }
   document.getElementById("timeline").replaceChildren(versionTimeline(versions, state.selected, selectVersion));
-  const current = versions.find((v) => v.version === state.selected);
-  renderLines(document.getElementById("schema-view"), current ? current.lines : [], {});
+  // re-render the viewer only when what it shows changes (a refresh must not reset scrolling)
+  const shown = `${key}:${state.selected}`;
+  if (shown !== state.shownSchema) {
+    state.shownSchema = shown;
+    const current = versions.find((v) => v.version === state.selected);
+    renderLines(document.getElementById("schema-view"), current ? current.lines : [], {});
+  }
   document.getElementById("diff-card").hidden = numbers.length < 2;
   return changed;
 }
