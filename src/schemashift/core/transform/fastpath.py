@@ -8,7 +8,9 @@ the same bytes or a rejection with reasons.
 
 What keeps the typed paths as strict as ``schemashift.core.jsonparse``:
 
-* duplicate keys: a decoded struct keeps one value per key, so a duplicate makes the output
+* duplicate keys: when the re-encoded payload is byte for byte the input (a producer that
+  writes compact JSON in the schema's order, the usual steady state), the input has one
+  value per key, decided by one ``memcmp``. Otherwise: a decoded struct keeps one value per key, so a duplicate makes the output
   shorter by at least the duplicate's colon. Every key has exactly one colon token, and
   string contents are copied, so without duplicates the output has exactly the input's
   colons plus those the walker added. Counting one byte is a C ``memchr`` loop. The one way
@@ -86,14 +88,20 @@ class FastPath:
             except _REFUSALS:
                 return None
         body = self._encode(value)
-        colons = raw.count(b":")
-        if self._max_keys is not None and colons > self._max_keys:
-            return None  # perhaps too many keys: the Python path counts them exactly
-        if self._check_duplicates and (
-            colons + added != body.count(b":")
-            or (b"\\" in raw and (b"\\u003a" in raw or b"\\u003A" in raw))
-        ):
-            return None
+        max_keys = self._max_keys
+        if body == raw and (max_keys is None or len(raw) <= 4 * max_keys):
+            # the input is byte for byte the encoding of what was decoded, which has one value
+            # per key, so it has no duplicate; and every key takes at least 4 bytes ("":0,)
+            pass
+        else:
+            colons = raw.count(b":")
+            if max_keys is not None and colons > max_keys:
+                return None  # perhaps too many keys: the Python path counts them exactly
+            if self._check_duplicates and (
+                colons + added != body.count(b":")
+                or (raw.find(b"\\") != -1 and (b"\\u003a" in raw or b"\\u003A" in raw))
+            ):
+                return None
         tail = self._meta_tail
         if not tail:
             return body
