@@ -89,13 +89,14 @@ def epoch_to_datetime(value: int) -> str | None:
     try:
         if abs(value) < MILLISECONDS_FROM:
             moment = _EPOCH + timedelta(seconds=value)
-            return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-        moment = _EPOCH + timedelta(milliseconds=value)
+            spec = "seconds"
+        else:
+            moment = _EPOCH + timedelta(milliseconds=value)
+            spec = "milliseconds"
     except OverflowError:
         return None
-    if not 1 <= moment.year <= 9999:  # pragma: no cover - timedelta overflows first
-        return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat is C and pads the year to four digits; UTC is written "Z"
+    return moment.isoformat(timespec=spec)[:-6] + "Z"
 
 
 Coercer = Callable[[Any, str], "tuple[Any, str] | None"]
