@@ -260,4 +260,4 @@ def test_serve_refuses_an_unusable_database_url() -> None:
 
     out, err = io.StringIO(), io.StringIO()
     assert main(["serve", "--db", "mysql://nowhere/x"], out, err) == 1
-    assert "cannot open the registry database" in err.getvalue()
+    assert "unsupported database URL 'mysql'" in err.getvalue()

@@ -1,9 +1,12 @@
-"""``schemashift serve``: run the registry's HTTP API (Confluent-compatible and ``/v1``).
+"""``schemashift serve``: the all-in-one server.
 
-    schemashift serve [--db URL] [--host H] [--port P]
+    schemashift serve [--db URL] [--bus URL] [--host H] [--port P] [--demo] …
 
-The database defaults to the SQLite file ``./schemashift.db`` (created on first use);
-``--db postgresql://user@host/db`` lets several registry processes share one database.
+One process runs the registry's HTTP API (Confluent-compatible and ``/v1``), the ingest
+endpoint, the stream worker(s), the outbox relay, the webhook dispatcher and the web UI, on
+embedded defaults (SQLite file ``./schemashift.db``, in-process bus). ``--db postgresql://…``
+and ``--bus nats://…`` switch to the distributed set-up without other changes. The options
+themselves live in :mod:`schemashift.server.cli_options`, shared with ``schemashift run``.
 """
 
 from __future__ import annotations
@@ -11,45 +14,12 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-DEFAULT_DB = "sqlite:///./schemashift.db"
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8081
+from schemashift.server import cli_options
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db",
-        default=DEFAULT_DB,
-        metavar="URL",
-        help=f"registry database URL (default {DEFAULT_DB})",
-    )
-    parser.add_argument(
-        "--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})"
-    )
-    parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
-    )
-    parser.add_argument(
-        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
-    )
+    cli_options.configure(parser)
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    import uvicorn
-
-    from schemashift.api.app import create_app
-    from schemashift.errors import StoreError
-    from schemashift.registry.service import Registry
-
-    try:
-        registry = Registry.from_url(args.db)
-    except StoreError as exc:
-        stderr.write(f"schemashift serve: cannot open the registry database: {exc}\n")
-        return 1
-    stdout.write(f"schemashift registry on http://{args.host}:{args.port} (database {args.db})\n")
-    stdout.flush()
-    try:
-        uvicorn.run(create_app(registry), host=args.host, port=args.port, log_level=args.log_level)
-    finally:
-        registry.close()
-    return 0
+    return cli_options.serve_from_args(args, stdout, stderr)
