@@ -269,3 +269,26 @@ def test_dependencies_and_tags_are_checked_on_the_typed_path() -> None:
         assert fast._fast.transform(raw) is None
         result = fast.transform_bytes(raw)
         assert isinstance(result, Rejected) and result.code == code
+
+
+def test_typed_path_fills_the_conformed_default() -> None:
+    """An object default is filled as the Python path conforms it (extras dropped, nested
+    defaults filled), so both paths write the same bytes."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "a": {
+                "type": "object",
+                "properties": {"x": {"type": "integer", "default": 1}},
+                "additionalProperties": False,
+                "default": {"junk": 2},
+            }
+        },
+    }
+    fast = compile_transformer(schema, version=1)
+    slow = compile_transformer(schema, version=1, options=TransformOptions(typed_fast_path=False))
+    assert (
+        fast._fast.transform(b"{}")
+        == slow.transform_bytes(b"{}")
+        == b'{"a":{"x":1},"schemaVersion":1}'
+    )

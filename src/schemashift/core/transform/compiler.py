@@ -24,7 +24,13 @@ from schemashift.core.transform.combinators import (
     validates,
 )
 from schemashift.core.transform.context import FAIL, Ctx, Node, copy_json, is_finite, json_type
-from schemashift.core.transform.objects import ObjectRules, Property, object_handler, required_names
+from schemashift.core.transform.objects import (
+    Absent,
+    ObjectRules,
+    Property,
+    object_handler,
+    required_names,
+)
 from schemashift.core.transform.options import Coercion, ExtrasPolicy, TransformOptions
 from schemashift.core.transform.refs import RefResolver
 from schemashift.core.transform.result import ReasonCode
@@ -94,6 +100,8 @@ class SchemaCompiler:
         self.options = options
         self.refs = RefResolver(root, self.compile)
         self.simple: dict[Node, frozenset[type]] = {}
+        # conformed default of each property schema (by identity), for the typed path
+        self.defaults: dict[int, Any] = {}
         self._objects: list[ObjectRules] = []
 
     def compile_root(self, ignored: frozenset[str] = frozenset()) -> Node:
@@ -103,6 +111,9 @@ class SchemaCompiler:
         # running the compiled property nodes, which may go through $ref cells
         for rules in self._objects:
             rules.settle(self.options, validates)
+            for prop in rules.properties:
+                if prop.absent is Absent.DEFAULT:
+                    self.defaults[id(prop.schema)] = prop.default
         return node
 
     def compile(

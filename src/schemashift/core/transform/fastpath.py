@@ -111,13 +111,16 @@ class FastPath:
 
 
 def build_fast_path(
-    schema: Mapping[str, Any], options: TransformOptions, metadata: tuple[tuple[str, Any], ...]
+    schema: Mapping[str, Any],
+    options: TransformOptions,
+    metadata: tuple[tuple[str, Any], ...],
+    defaults: dict[int, Any] | None = None,
 ) -> FastPath | None:
     """The typed fast path for ``schema``, or ``None`` when it uses what msgspec cannot check."""
     ignored = frozenset(name for name, _ in metadata)
     decoders: list[_Decoder] = []
     for lenient in (False, True):
-        builder = FastTypeBuilder(dict(schema), options, ignored, lenient)
+        builder = FastTypeBuilder(dict(schema), options, ignored, lenient, defaults)
         try:
             built = builder.build_root()
         except Unsupported:

@@ -82,9 +82,11 @@ class FastTypeBuilder:
         options: TransformOptions,
         ignored: frozenset[str],
         lenient: bool = False,
+        defaults: dict[int, Any] | None = None,
     ) -> None:
         self.options = options
         self.ignored = ignored
+        self.defaults = defaults or {}
         self.lenient = lenient
         # how deep an ``Any`` value may nest: the depth limit minus the deepest typed level,
         # set once the root is built (walkers read it then)
@@ -280,7 +282,10 @@ class FastTypeBuilder:
     def _fill(self, sub: Any, built: FastType, required: bool) -> Any:
         options = self.options
         if options.use_defaults and isinstance(sub, dict) and "default" in sub:
-            return ("value", sub["default"])
+            # the default as the Python path conformed it (nested defaults, dropped extras)
+            if id(sub) not in self.defaults:
+                raise Unsupported("a default the Python path did not settle")
+            return ("value", self.defaults[id(sub)])
         nullable = "null" in built.kinds
         if nullable and (required or options.missing is not MissingPolicy.OMIT):
             return ("value", None)

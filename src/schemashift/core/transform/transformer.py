@@ -57,7 +57,7 @@ class Transformer:
         self._root: Node = compiler.compile_root(ignored)
         self._check_metadata_fits(compiler)
         self._fast: FastPath | None = (
-            build_fast_path(self.schema, self.options, self.metadata)
+            build_fast_path(self.schema, self.options, self.metadata, compiler.defaults)
             if self.options.typed_fast_path
             else None
         )
