@@ -35,7 +35,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--group-by", metavar="POINTER", help="infer one schema per value, e.g. /type"
     )
     parser.add_argument("--profile", action="store_true", help="print the profile, not the schema")
-    parser.add_argument("--format", choices=("json-schema", "avro"), default="json-schema")
+    parser.add_argument(
+        "--format",
+        choices=("json-schema", "avro"),
+        default="json-schema",
+        help="output format (default: json-schema)",
+    )
     parser.add_argument("--name", default="Event", help="Avro record name (default: Event)")
     parser.add_argument("--strict", action="store_true", help="stop at the first bad line")
     parser.add_argument("--report", action="store_true", help="print a short summary instead")
