@@ -170,19 +170,24 @@ def _dependent_check(dependent: dict[str, list[str]], attrs: dict[str, str]) -> 
     order = list(attrs.values())  # struct field order: attrs maps name -> f0, f1, ...
     names_by_attr = {attr: name for name, attr in attrs.items()}
     names = [names_by_attr[a] for a in sorted(order, key=lambda a: int(a[1:]))]
-    rules: dict[str, frozenset[str]] = {
-        trigger: frozenset(needed)
-        for trigger, needed in dependent.items()
-        if trigger in attrs  # an undeclared trigger can never be present in the struct
-    }
-    triggers = frozenset(rules)
+    # "t present => N present" is "t present => N + {t} present"; inferred schemas list every
+    # member of a co-occurring group with the others, so N + {t} is the same set for the whole
+    # group: one (triggers, needed) pair per group, and a check is a few set tests
+    groups: dict[frozenset[str], set[str]] = {}
+    for trigger, needed in dependent.items():
+        if trigger in attrs:  # an undeclared trigger can never be present in the struct
+            groups.setdefault(frozenset(needed) | {trigger}, set()).add(trigger)
+    pairs = [(frozenset(triggers), needed) for needed, triggers in groups.items()]
     is_set = partial(is_not, unset)
     astuple = msgspec.structs.astuple
 
     def check(obj: Any) -> bool:
         present = set(compress(names, map(is_set, astuple(obj))))
         # a needed name the struct does not declare is never present: the rule then fails
-        return all(rules[trigger] <= present for trigger in triggers & present)
+        for triggers, needed in pairs:
+            if not triggers.isdisjoint(present) and not needed <= present:
+                return False
+        return True
 
     return check
 
