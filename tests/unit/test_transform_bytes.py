@@ -127,6 +127,10 @@ def test_coercible_payloads_stay_on_the_typed_path(fast: Any) -> None:
         b'"lines":[{"sku":"s","qty":2}],"schemaVersion":4}'
     )
     assert fast._fast.transform(b'{"id":"-1","name":"a"}') is None  # below minimum: Python path
+    # a number sent for text takes the second lenient decoder, still typed
+    assert fast._fast.transform(b'{"id":1,"name":5,"tags":[7]}') == (
+        b'{"id":1,"name":"5","paid":false,"tags":["7"],"schemaVersion":4}'
+    )
 
 
 def test_a_duplicate_cannot_hide_behind_a_filled_default(fast: Any) -> None:

@@ -1,9 +1,9 @@
 """The steady state in C: typed decode of raw bytes, re-encode, metadata appended.
 
-Two typed decoders are tried in turn: the *strict* one accepts only payloads that are already
-valid (its walker at most fills defaults), the *lenient* one also accepts values that an
-enabled coercion may fix, and its walker sends exactly those through the Python nodes. When
-both refuse, ``transform`` returns ``None`` and the caller takes the Python path, which gives
+Typed decoders are tried in turn: the *strict* one accepts only payloads that are already
+valid (its walker at most fills defaults); the *lenient* ones also accept values that an
+enabled coercion may fix (first numbers, booleans and times sent as text or epochs, then
+also numbers sent for text), and their walkers mend exactly those. When all refuse, ``transform`` returns ``None`` and the caller takes the Python path, which gives
 the same bytes or a rejection with reasons.
 
 What keeps the typed paths as strict as ``schemashift.core.jsonparse``:
@@ -79,13 +79,14 @@ class FastPath:
             walker = decoders[0].walker
             added = walker(value) if walker is not None else 0
         except _REFUSALS:
-            if len(decoders) == 1:
-                return None
-            try:
-                value = decoders[1].decode(raw)
-                walker = decoders[1].walker
-                added = walker(value) if walker is not None else 0
-            except _REFUSALS:
+            for decoder in decoders[1:]:
+                try:
+                    value = decoder.decode(raw)
+                    added = decoder.walker(value) if decoder.walker is not None else 0
+                    break
+                except _REFUSALS:
+                    continue
+            else:
                 return None
         body = self._encode(value)
         max_keys = self._max_keys
@@ -119,7 +120,8 @@ def build_fast_path(
     """The typed fast path for ``schema``, or ``None`` when it uses what msgspec cannot check."""
     ignored = frozenset(name for name, _ in metadata)
     decoders: list[_Decoder] = []
-    for lenient in (False, True):
+    widened = 0
+    for lenient in (0, 1, 2):
         builder = FastTypeBuilder(dict(schema), options, ignored, lenient, defaults)
         try:
             built = builder.build_root()
@@ -127,8 +129,9 @@ def build_fast_path(
             if lenient:
                 break
             return None
-        if lenient and not builder.widened:
-            break  # nothing was widened: it would refuse exactly what the strict one refuses
+        if lenient and builder.widened == widened:
+            continue  # nothing more was widened: it would refuse what the one before refuses
+        widened = builder.widened
         try:
             decoders.append(_Decoder(built))
         except (TypeError, ValueError):

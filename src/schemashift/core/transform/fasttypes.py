@@ -15,8 +15,9 @@ Only what msgspec checks exactly as JSON Schema does is translated; anything els
 Defaults (and ``null`` fills that the missing-field policy asks for) are written by a small
 walker after decoding, which also counts the colons they add for the duplicate-key check.
 
-The *lenient* variant widens each scalar whose schema has an enabled coercion with the JSON
-types the coercion starts from (an ``integer`` field also accepts strings and floats); the
+The *lenient* variants (level 1: numbers, booleans and date-times; level 2: plain strings as
+well) widen each scalar whose schema has an enabled coercion with the JSON types the coercion
+starts from (an ``integer`` field also accepts strings and floats); the
 walker then passes every value that is not of the exact type through the compiled Python
 node of that schema, which coerces and checks it exactly as the Python path would.
 """
@@ -81,7 +82,7 @@ class FastTypeBuilder:
         root: Any,
         options: TransformOptions,
         ignored: frozenset[str],
-        lenient: bool = False,
+        lenient: int = 0,
         defaults: dict[int, Any] | None = None,
     ) -> None:
         self.options = options
@@ -127,12 +128,14 @@ class FastTypeBuilder:
             raise Unsupported("the root must be an object type")
         parts = [self._typed(schema, name, keys, top) for name in names]
         built = _union(parts)
-        return self._widen(schema, built) if self.lenient else built
+        return self._widen(schema, built) if self.lenient > 0 else built
 
     def _widen(self, schema: dict[str, Any], built: FastType) -> FastType:
         if built.kinds & {"object", "array"}:
             return built
-        sources = _coercion_sources(built.kinds, self.options.coercions, schema.get("format"))
+        sources = _coercion_sources(
+            built.kinds, self.options.coercions, schema.get("format"), self.lenient >= 2
+        )
         sources -= built.kinds
         if not sources:
             return built
@@ -456,9 +459,13 @@ _EXACT: dict[str, tuple[Any, ...]] = {
 
 
 def _coercion_sources(
-    kinds: frozenset[str], enabled: frozenset[Coercion], string_format: Any
+    kinds: frozenset[str], enabled: frozenset[Coercion], string_format: Any, strings: bool
 ) -> set[str]:
-    """The JSON types a value may arrive as and still be coerced into ``kinds``."""
+    """The JSON types a value may arrive as and still be coerced into ``kinds``.
+
+    ``strings=False`` leaves plain string fields alone (numbers sent for text are rarer than
+    text sent for numbers, and widening every string field costs every payload a check).
+    """
     sources: set[str] = set()
     if "integer" in kinds and "number" not in kinds:
         sources.add("number")  # 1.0 is an integer to JSON Schema; the node normalises it
@@ -472,6 +479,6 @@ def _coercion_sources(
         if string_format == "date-time":
             if Coercion.EPOCH_TO_DATETIME in enabled:
                 sources.add("integer")
-        elif Coercion.NUMBER_TO_STRING in enabled:
+        elif Coercion.NUMBER_TO_STRING in enabled and strings:
             sources |= {"integer", "number"}
     return sources
