@@ -227,6 +227,29 @@ def test_connected_bus_is_reachable(run_on_bus: Callable[[Scenario], None]) -> N
     run_on_bus(scenario)
 
 
+def test_ephemeral_consumers_each_see_everything(run_on_bus: Callable[[Scenario], None]) -> None:
+    """Two ephemeral subscriptions do not share work: each receives every message."""
+
+    async def scenario(bus: Bus) -> None:
+        first = await bus.subscribe("schemashift.schemas.>", durable=None)
+        second = await bus.subscribe("schemashift.schemas.>", durable=None)
+        await bus.publish("schemashift.schemas.a", b"v1")
+        await bus.publish("schemashift.schemas.b", b"v2")
+        for sub in (first, second):
+            got = await _drain(sub, want=2)
+            assert [m.data for m in got] == [b"v1", b"v2"]
+            await sub.close()
+        late = await bus.subscribe(
+            "schemashift.schemas.>",
+            durable=None,
+            options=SubscribeOptions(deliver=DeliverPolicy.NEW),
+        )
+        assert await late.fetch(5, 0.3) == []
+        await late.close()
+
+    run_on_bus(scenario)
+
+
 def test_memory_url_gives_a_memory_bus() -> None:
     """connect_bus maps memory:// to the in-process adapter and honours ?prefix=."""
 

@@ -133,7 +133,7 @@ class NatsBus:
         url: str,
         *,
         prefix: str = DEFAULT_PREFIX,
-        connect_timeout: float = 5.0,
+        connect_timeout: float = 2.0,
         reconnect_wait: float = 0.5,
         publish_timeout: float = 5.0,
         duplicate_window: float = 120.0,
@@ -154,15 +154,20 @@ class NatsBus:
             del exc  # reconnects are handled by the client; callers see BusError on use
 
         try:
-            nc = await nats.connect(
-                url,
-                connect_timeout=connect_timeout,
-                reconnect_time_wait=reconnect_wait,
-                max_reconnect_attempts=-1,
-                allow_reconnect=True,
-                disconnected_cb=disconnected,
-                reconnected_cb=reconnected,
-                error_cb=on_error,
+            # The client retries forever once connected; the *first* connection is bounded
+            # here, so a wrong URL fails fast instead of hanging.
+            nc = await asyncio.wait_for(
+                _connect(
+                    url,
+                    connect_timeout=connect_timeout,
+                    reconnect_time_wait=reconnect_wait,
+                    max_reconnect_attempts=-1,
+                    allow_reconnect=True,
+                    disconnected_cb=disconnected,
+                    reconnected_cb=reconnected,
+                    error_cb=on_error,
+                ),
+                connect_timeout + 1.0,
             )
         except _NATS_ERRORS as exc:
             raise BusError(f"cannot connect to NATS at {url}: {exc!r}") from exc
@@ -280,6 +285,10 @@ class NatsBus:
             pass
         with contextlib.suppress(*_NATS_ERRORS):  # closing a connection that is already gone
             await self._nc.close()
+
+
+async def _connect(url: str, **options: Any) -> Client:
+    return await nats.connect(url, **options)
 
 
 def _headers(headers: Mapping[str, str] | None, msg_id: str | None) -> dict[str, str] | None:
