@@ -45,6 +45,8 @@ _EXPORTS: dict[str, str] = {
     # Services
     "Registry": "schemashift.registry.service",
     "Subscriber": "schemashift.pipeline.subscriber",
+    "verify_signature": "schemashift.webhooks.verify",
+    "SignatureError": "schemashift.webhooks.verify",
     # Errors
     "SchemaShiftError": "schemashift.errors",
     "InvalidSchemaError": "schemashift.errors",

@@ -72,7 +72,13 @@ def _add_webhooks(
 ) -> None:
     """The webhook service and dispatcher, when the webhooks package is installed."""
     try:
-        from schemashift.webhooks import UrlPolicy, WebhookDispatcher, Webhooks, WebhookStore
+        from schemashift.webhooks import (
+            DispatcherOptions,
+            UrlPolicy,
+            WebhookDispatcher,
+            Webhooks,
+            WebhookStore,
+        )
     except ImportError:
         return
     store = WebhookStore.from_url(settings.db_url)
@@ -81,7 +87,14 @@ def _add_webhooks(
     # SCHEMASHIFT_WEBHOOK_ALLOW(_LOOPBACK): the operator's target allow-list, checked both
     # when a subscription is made and before every delivery
     policy = UrlPolicy.from_env()
-    dispatcher = WebhookDispatcher(store, registry, metrics=metrics, url_policy=policy)
+    dispatcher = WebhookDispatcher(
+        store,
+        registry,
+        metrics=metrics,
+        url_policy=policy,
+        # events then carry "dataschema": the registry URL of the version they announce
+        options=DispatcherOptions(registry_url=settings.public_url),
+    )
     parts.state["webhooks"] = Webhooks(store, url_policy=policy, on_change=dispatcher.wake)
     parts.state["webhook_dispatcher"] = dispatcher
     if settings.relay:
