@@ -37,9 +37,7 @@ async def dispatcher_rate(records: int, subjects: int, directory: Path) -> float
         outbox.append("schema.updated", f"s{n % subjects}", version=n // subjects + 1)
     async with LoopbackReceiver() as receiver:
         Webhooks(store).create(receiver.url, secret=SECRET)
-        dispatcher = WebhookDispatcher(
-            store, outbox, options=DispatcherOptions(poll_interval=0.01)
-        )
+        dispatcher = WebhookDispatcher(store, outbox, options=DispatcherOptions(poll_interval=0.01))
         start = time.perf_counter()
         task = asyncio.create_task(dispatcher.run())
         while await asyncio.to_thread(store.count, DeliveryStatus.DELIVERED) < records:
@@ -70,8 +68,12 @@ def main() -> None:
         one = asyncio.run(dispatcher_rate(args.records, 1, Path(tmp)))
         many = asyncio.run(dispatcher_rate(args.records, 8, Path(tmp)))
     print(f"anchor  httpx POST loop (no signing, no store): {anchor:8.0f} req/s")
-    print(f"schemashift dispatcher, 1 subject (ordered):  {one:8.0f} deliveries/s  ratio {one / anchor:.2f}")
-    print(f"schemashift dispatcher, 8 subjects:           {many:8.0f} deliveries/s  ratio {many / anchor:.2f}")
+    print(
+        f"schemashift dispatcher, 1 subject (ordered):  {one:8.0f} deliveries/s  ratio {one / anchor:.2f}"
+    )
+    print(
+        f"schemashift dispatcher, 8 subjects:           {many:8.0f} deliveries/s  ratio {many / anchor:.2f}"
+    )
 
 
 if __name__ == "__main__":
