@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from schemashift.core.infer import infer
+from schemashift.core.jsonparse import ParseLimits, loads_object
 from schemashift.core.transform import (
     Conformed,
     ExtrasPolicy,
@@ -22,7 +23,8 @@ from schemashift.core.transform import (
     cast,
     compile_transformer,
 )
-from schemashift.errors import InvalidSchemaError
+from schemashift.core.transform.parse import parse_object
+from schemashift.errors import InvalidSchemaError, PayloadError
 
 KEYS = st.sampled_from(["id", "name", "price", "tags", "meta", "when", "ok", "n"])
 SCALARS = st.one_of(
@@ -354,3 +356,35 @@ def test_outputs_validate_under_random_schemas(
         else:
             assert not isinstance(got, bytes)
             assert [r.code for r in got.reasons] == [r.code for r in expected.reasons]
+
+
+@FAST
+@given(
+    BYTES_PAYLOADS,
+    st.sampled_from(["", " ", "\n\t"]),
+    st.booleans(),
+    st.one_of(st.none(), st.sampled_from(["id", "note", "tags", "attrs", "flag"])),
+    st.builds(
+        ParseLimits,
+        max_bytes=st.one_of(st.none(), st.integers(10, 200)),
+        max_depth=st.one_of(st.none(), st.integers(1, 3)),
+        max_keys=st.one_of(st.none(), st.integers(1, 6)),
+    ),
+)
+def test_python_path_parser_agrees_with_jsonparse(
+    payload: dict[str, Any],
+    space: str,
+    escape: bool,
+    duplicate: str | None,
+    limits: ParseLimits,
+) -> None:
+    """The Python path's quick parser accepts exactly what jsonparse accepts, same codes."""
+    raw = encode_loosely(payload, space, escape, duplicate)
+
+    def outcome(parse: Any) -> Any:
+        try:
+            return ("ok", parse(raw, limits))
+        except PayloadError as exc:
+            return ("refused", exc.code)
+
+    assert outcome(parse_object) == outcome(loads_object)
