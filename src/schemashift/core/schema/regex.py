@@ -176,9 +176,10 @@ def _first_chars(branch: str) -> frozenset[str] | None:
             close = branch.find("]", close + 1)
         if close < 0:
             return _ANY
-        first, end = _class_chars(branch[1:close]), close + 1
-        if first is None:
+        chars = _class_chars(branch[1:close])
+        if chars is None:
             return _ANY
+        first, end = chars, close + 1
     elif char in "()|.^$*+?{":
         return _ANY
     else:
