@@ -252,3 +252,34 @@ def test_schema_update_switches_the_transformer(registry: Registry) -> None:
         assert events[-1]["schemaVersion"] == 2 and events[-1]["vip"] is False
 
     asyncio.run(main())
+
+
+def test_window_decided_elsewhere_uses_the_newest_version(registry: Registry) -> None:
+    """Another worker registered v2 and its update has not arrived: the held drift is still
+    conformed with v2 (not rejected by our v1), because every decision re-reads the latest."""
+
+    async def main() -> None:
+        bus = MemoryBus()
+        worker = Worker(registry, bus, options=FAST)
+        task = asyncio.create_task(worker.run())  # one run: no resync on restart helps here
+        for i in range(30):
+            await bus.publish(
+                "schemashift.raw.in", orjson.dumps(order(i)), headers=ce_headers(i, "order")
+            )
+        while worker.stats.conformed < 30:
+            await asyncio.sleep(0.02)
+        drifted = [{k: v for k, v in order(i).items() if k != "note"} for i in range(30, 60)]
+        assert str(registry.observe("shop/order", drifted).decision) == "registered"  # "worker A"
+        for i, payload in enumerate(drifted, start=30):
+            await bus.publish(
+                "schemashift.raw.in", orjson.dumps(payload), headers=ce_headers(i, "order")
+            )
+        while worker.stats.conformed + worker.stats.dead_lettered < 60:
+            await asyncio.sleep(0.02)
+        await worker.stop()
+        await task
+        assert worker.stats.dead_lettered == 0
+        events = [orjson.loads(m.data) for m in await drain(bus, "schemashift.events.>")]
+        assert {e["schemaVersion"] for e in events[30:]} == {2}
+
+    asyncio.run(main())

@@ -362,8 +362,10 @@ class Worker:
         self.stats.observations += 1
         decision = str(result.decision)
         self._record_observation(state.subject, result)
-        if decision != "none" or state.transformer is None:
-            await self._refresh(state)
+        # Always re-read the latest version: "none" means "no drift from the *latest* version",
+        # which another worker may have registered moments ago (its update may still be on
+        # the way); conforming with our older one would reject events that now fit.
+        await self._refresh(state)
         if decision == "quarantined":
             for h in held:
                 state.quarantined[h.shape] = result.quarantine_id
