@@ -18,7 +18,7 @@
   called once per (subject, version) in this process;
 * ``transformer(subject)`` / ``conform(subject, payload)`` — conform to the version the
   consumer is pinned to (or the latest when unpinned); events of newer versions are cast down
-  by conforming them to the pinned version, until that version's sunset, after which
+  step by step to the pinned version, until that version's sunset, after which
   :class:`~schemashift.errors.VersionGoneError` tells the consumer to move on;
 * ``models_dir`` — regenerate a pydantic model per version (``model(subject)``);
 * ``contracts`` — the fields (JSON Pointers) the consumer reads, declared to the registry so
@@ -41,8 +41,9 @@ import httpx
 import orjson
 
 from schemashift.bus.base import Bus, DeliverPolicy, StreamKind, SubscribeOptions, Subscription
-from schemashift.core.transform import Conformed, Rejected, Transformer, TransformOptions
+from schemashift.core.transform import Conformed, Rejected, Transformer, TransformOptions, cast
 from schemashift.core.transform import compile_transformer as _compile
+from schemashift.core.transform.cache import TransformerCache
 from schemashift.errors import BusError, RegistryError, VersionGoneError
 from schemashift.pipeline.envelope import SCHEMA_UPDATED
 from schemashift.pipeline.models import generate_model
@@ -101,6 +102,7 @@ class Subscriber:
         self._options = transform_options
         self._versions: dict[str, dict[int, dict[str, Any]]] = {}
         self._transformers: dict[tuple[str, int], Transformer] = {}
+        self._cast_cache = TransformerCache()
         self._models: dict[tuple[str, int], type[Any]] = {}
         self._gone: set[tuple[str, int]] = set()
         self._callbacks: dict[str, list[Callback]] = {}
@@ -207,11 +209,32 @@ class Subscriber:
     def conform(self, subject: str, payload: Any) -> Conformed | Rejected:
         """Conform an event (of any version) to the version this consumer is pinned to.
 
-        An event written for a newer version is cast down by conforming it to the pinned
-        schema: fields that version does not know are handled by its extras policy, fields it
-        requires are defaulted or reported, and ``schemaVersion`` becomes the pinned version.
+        An event that names its version (``schemaVersion``) is cast step by step through
+        every cached version in between (``schemashift.core.transform.cast``); other events
+        are conformed to the pinned schema directly. Either way the result has the pinned
+        version's shape and ``schemaVersion``.
         """
-        return self.transformer(subject)(payload)
+        transformer = self.transformer(subject)  # raises for unknown or sunset versions
+        target = transformer.version
+        field = transformer.options.version_field
+        source = payload.get(field) if isinstance(payload, dict) and field else None
+        known = self._versions.get(subject, {})
+        if (
+            isinstance(source, int)
+            and not isinstance(source, bool)
+            and source != target
+            and all(v in known for v in range(min(source, target), max(source, target) + 1))
+        ):
+            return cast(
+                payload,
+                from_version=source,
+                to_version=target,
+                versions=known,
+                options=self._options,
+                subject=subject,
+                cache=self._cast_cache,
+            )
+        return transformer(payload)
 
     def model(self, subject: str, version: int | None = None) -> type[Any] | None:
         """The generated pydantic model of the pinned (or given) version, when enabled."""
