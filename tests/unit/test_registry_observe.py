@@ -181,3 +181,42 @@ def test_drift_back_to_an_older_version_does_not_duplicate_it(registry: Registry
     assert again.decision is Decision.REGISTERED
     assert again.version == 1
     assert registry.list_versions("orders") == [1, 2]
+
+
+def test_an_undecidable_compatibility_check_quarantines(registry: Registry) -> None:
+    """A latest version the checker cannot read (stored by a release whose rules were laxer:
+    here a remote ``$ref``, never resolved) makes compatibility undecided, and undecided drift
+    is quarantined with that reason rather than registered."""
+    from datetime import UTC, datetime
+
+    from schemashift.registry.registration import Candidate, store_version
+
+    legacy = {"type": "object", "properties": {"id": {"$ref": "common.json"}}}
+    when = datetime(2025, 1, 1, tzinfo=UTC)
+    registry.store.write(lambda tx: store_version(tx, "orders", Candidate.of(legacy), when))
+    result = registry.observe("orders", orders(6))
+    assert result.decision is Decision.QUARANTINED, result
+    assert any("could not be decided" in reason for reason in result.reasons), result.reasons
+    assert registry.list_versions("orders") == [1]
+
+
+def test_drift_report_is_measured_with_the_profile_as_of_the_latest_version(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """observe passes the baseline profile (as of the latest version) as ``old_profile``: the
+    report's rename hints compare the old name's values with the new name's."""
+    import schemashift.core.diff as diff_module
+
+    seen: list[tuple[Any, Any]] = []
+    real = diff_module.diff
+
+    def spy(old: Any, new: Any, **kwargs: Any) -> Any:
+        seen.append((kwargs.get("old_profile"), kwargs.get("new_profile")))
+        return real(old, new, **kwargs)
+
+    registry.observe("orders", orders(5))
+    monkeypatch.setattr(diff_module, "diff", spy)  # observe imports diff at call time
+    registry.observe("orders", orders(5, coupon="VIP"))
+    (old_profile, new_profile), *_ = seen
+    assert old_profile is not None and old_profile.count == 5
+    assert new_profile is not None and new_profile.count == 10

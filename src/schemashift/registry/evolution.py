@@ -97,8 +97,6 @@ def observe(
     samples: Sequence[dict[str, Any]],
     now: datetime,
 ) -> ObserveResult:
-    from schemashift.core.compat import check_compatibility
-    from schemashift.core.diff import diff
     from schemashift.core.profile import Profile
 
     stored, since, baseline = tx.get_profile(subject)
@@ -116,36 +114,9 @@ def observe(
     if latest is None:
         decision = decide_first_version(merged.count, config)
     else:
-        report = _with_context(
-            diff(latest.schema, candidate, new_profile=merged),
-            subject,
-            latest.version,
-            candidate,
-            merged.count,
+        report, changes, score, compat_ok, messages = _judge(
+            tx, config, subject, latest, candidate, merged, baseline
         )
-        changes = [c.to_dict() for c in report.changes]
-        score = float(report.score)
-        compat_ok = True
-        messages: tuple[str, ...] = ()
-        if config.compatibility.value != "NONE":
-            earlier = (
-                [v.schema for v in tx.versions(subject, include_deleted=False)]
-                if config.compatibility.transitive
-                else [latest.schema]
-            )
-            old = compatibility_targets(config.compatibility, earlier)
-            # judged against the data actually seen ("observed"): a field the old schema left
-            # undeclared is only a finding if it was emitted with values the new one refuses
-            try:
-                result = check_compatibility(
-                    old, candidate, config.compatibility.value, policy="observed", profile=merged
-                )
-            except InvalidSchemaError as exc:
-                # an earlier version the checker cannot read: undecided means not allowed
-                compat_ok, messages = False, (f"compatibility could not be decided: {exc}",)
-            else:
-                compat_ok = bool(result.compatible)
-                messages = tuple(f"{f.path or '/'}: {f.message}" for f in result.findings[:10])
         decision = decide_drift(
             score=score,
             samples_since_version=since,
@@ -198,6 +169,58 @@ def observe(
         quarantine_id=quarantine_id,
         reasons=decision.reasons,
     )
+
+
+def _judge(
+    tx: StoreTx,
+    config: SubjectConfig,
+    subject: str,
+    latest: Any,
+    candidate: Any,
+    merged: Profile,
+    baseline: dict[str, Any] | None,
+) -> tuple[Any, list[dict[str, Any]], float, bool, tuple[str, ...]]:
+    """The drift report, its changes and score, and whether the candidate is compatible (with
+    the reasons when not). A version the checker cannot read makes both undecided: the
+    drift counts as maximal and incompatible, so it is quarantined, never registered."""
+    from schemashift.core.compat import check_compatibility
+    from schemashift.core.diff import diff
+    from schemashift.core.profile import Profile
+
+    # the baseline is the running profile as of the latest version: with both profiles the
+    # diff can tell a rename (same values under a new name) from a removal
+    old_profile = Profile.from_dict(baseline) if baseline is not None else None
+    try:
+        report = _with_context(
+            diff(latest.schema, candidate, old_profile=old_profile, new_profile=merged),
+            subject,
+            latest.version,
+            candidate,
+            merged.count,
+        )
+    except InvalidSchemaError as exc:
+        return None, [], 1.0, False, (f"compatibility could not be decided: {exc}",)
+    changes = [c.to_dict() for c in report.changes]
+    score = float(report.score)
+    if config.compatibility.value == "NONE":
+        return report, changes, score, True, ()
+    earlier = (
+        [v.schema for v in tx.versions(subject, include_deleted=False)]
+        if config.compatibility.transitive
+        else [latest.schema]
+    )
+    old = compatibility_targets(config.compatibility, earlier)
+    # judged against the data actually seen ("observed"): a constraint the old schema lacked
+    # is only a finding if some value seen violates it
+    try:
+        result = check_compatibility(
+            old, candidate, config.compatibility.value, policy="observed", profile=merged
+        )
+    except InvalidSchemaError as exc:
+        # an earlier version the checker cannot read: undecided means not allowed
+        return report, changes, score, False, (f"compatibility could not be decided: {exc}",)
+    messages = tuple(f"{f.path or '/'}: {f.message}" for f in result.findings[:10])
+    return report, changes, score, bool(result.compatible), messages
 
 
 def _quarantine(

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from schemashift.core.canonical import canonical_text
 from schemashift.core.compat.engine import Checker
 from schemashift.core.compat.model import CompatibilityMode, CompatibilityResult, Finding, Policy
+from schemashift.core.compat.observed import Observations
 from schemashift.core.compat.writer import categories
 from schemashift.core.schema import SchemaDocument, parse_schema
 
@@ -15,6 +17,16 @@ class HasPathStats(Protocol):
     """What the observed policy needs from a profile (``schemashift.Profile`` has it)."""
 
     def path_stats(self) -> Mapping[str, Any]: ...
+
+
+def _inferred_from(profile: HasPathStats, reader: SchemaDocument) -> bool:
+    """Whether ``reader`` is exactly the schema the profile infers (``finish()``). Every
+    payload added to a profile validates against its finished schema (an invariant of the
+    analyzer, docs/inference.md), so such a reader accepts everything the profile covers."""
+    finish = getattr(profile, "finish", None)
+    if finish is None:
+        return False
+    return bool(canonical_text(finish()) == canonical_text(reader.raw))
 
 
 def observed_types(profile: HasPathStats) -> dict[str, frozenset[str]]:
@@ -63,7 +75,8 @@ def check_compatibility(
         return CompatibilityResult(True)
     if not mode.transitive:
         old_docs = old_docs[-1:]
-    observed = observed_types(profile) if profile is not None else None
+    observed = Observations(profile.path_stats()) if profile is not None else None
+    inferred: dict[int, bool] = {}
     findings: list[Finding] = []
     for index, old_doc in enumerate(old_docs):
         suffix = f" (earlier schema {index + 1} of {len(old_docs)})" if len(old_docs) > 1 else ""
@@ -74,7 +87,15 @@ def check_compatibility(
             pairs.append(("forward", new_doc, old_doc))
         for direction, writer, reader in pairs:
             checker = Checker(writer, reader, policy=policy, observed=observed)
-            for finding in checker.check():
+            found = checker.check()
+            if found and policy is Policy.OBSERVED and profile is not None:
+                # per-path statistics cannot prove everything (a tagged union's per-branch
+                # requirements); a reader inferred from the very profile needs no proof
+                if id(reader) not in inferred:
+                    inferred[id(reader)] = _inferred_from(profile, reader)
+                if inferred[id(reader)]:
+                    found = []
+            for finding in found:
                 findings.append(
                     Finding(
                         finding.path,

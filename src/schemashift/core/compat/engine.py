@@ -25,6 +25,7 @@ from typing import Any
 from schemashift.core.canonical import canonical_text
 from schemashift.core.compat.disjoint import disjoint
 from schemashift.core.compat.model import Finding, FindingCode, Policy
+from schemashift.core.compat.observed import Observations, Seen
 from schemashift.core.compat.writer import Writer, category_of, is_false
 from schemashift.core.schema import (
     BoolSchema,
@@ -53,13 +54,15 @@ class Checker:
         reader: SchemaDocument,
         *,
         policy: Policy = Policy.STRICT,
-        observed: Mapping[str, frozenset[str]] | None = None,
+        observed: Observations | Mapping[str, frozenset[str]] | None = None,
         budget: int = DEFAULT_BUDGET,
     ) -> None:
         self.writer_doc = writer
         self.reader_doc = reader
         self.policy = policy
-        self.observed = observed or {}
+        if not isinstance(observed, Observations):
+            observed = Observations.from_types(observed or {})
+        self.observations = observed
         self.budget = budget
         self._assumed: set[tuple[tuple[str, ...], frozenset[str] | None, str, str]] = set()
         self._texts: dict[tuple[int, str], str] = {}
@@ -172,9 +175,12 @@ class Checker:
             return [Finding(path, FindingCode.READER_REJECTS_ALL, "the reader accepts nothing")]
         if any(self._identical(core, reader) for core in writer.cores):
             return []  # the writer is a conjunction that includes the reader itself
-        # an observed writer (no cores) means different data at different paths: the path is
-        # part of its identity while observed data lies at or below it
-        where = path if not writer.cores and self._observed_below(path) else ""
+        if self._all_seen_valid(reader, path):
+            return []  # observed: every value emitted here is accepted (checked one by one)
+        # under `observed` the answer depends on the data at the path: the path is part of the
+        # pair's identity while observed data lies at or below it (below, it is constant, so
+        # recursion through $ref still meets the same pair again and stops)
+        where = path if self._observed_below(path) else ""
         key = (tuple(c.pointer for c in writer.cores), writer.only, reader.pointer, where)
         if key in self._assumed:
             return []  # co-inductive hypothesis (see the module docstring)
@@ -230,11 +236,12 @@ class Checker:
     def _any_of(
         self, writer: Writer, branches: tuple[Schema, ...], path: str, *, one: bool
     ) -> list[Finding]:
-        if self._some_branch(writer, branches, one=one):
+        if self._some_branch(writer, branches, path, one=one):
             return []
         types = writer.types
         if len(types) > 1 and all(
-            self._some_branch(writer.restrict(frozenset({t})), branches, one=one) for t in types
+            self._some_branch(writer.restrict(frozenset({t})), branches, path, one=one)
+            for t in types
         ):
             return []  # each writer type fits a (possibly different) branch
         if one:
@@ -252,11 +259,13 @@ class Checker:
             )
         ]
 
-    def _some_branch(self, writer: Writer, branches: tuple[Schema, ...], *, one: bool) -> bool:
+    def _some_branch(
+        self, writer: Writer, branches: tuple[Schema, ...], path: str, *, one: bool
+    ) -> bool:
         if not writer.types:
             return True
         for index, branch in enumerate(branches):
-            if self.against(writer, branch, ""):
+            if self.against(writer, branch, path):
                 continue
             if not one or all(
                 self.disjoint(writer, other) for j, other in enumerate(branches) if j != index
@@ -338,36 +347,39 @@ class Checker:
 
         A profile writes ``*`` for array elements and for the values of objects it read as
         maps, while the checker walks literal names and tuple indexes; so every observed path
-        whose segments equal ``path``'s or are ``*`` counts (a union: conservative).
+        whose segments equal ``path``'s or are ``*`` (either side) counts (a union:
+        conservative).
         """
-        wanted = _segments(path)
-        found: set[str] = set()
-        matched = False
-        for key, seen in self.observed.items():
-            if _covers(_segments(key), wanted):
-                found |= seen
-                matched = True
-        return frozenset(found) if matched else None
+        return self.observations.types_at(path)
+
+    def seen(self, path: str) -> Seen | None:
+        """Under ``observed``: what the profile saw at ``path`` (else ``None``: no evidence)."""
+        if self.policy is not Policy.OBSERVED:
+            return None
+        return self.observations.at(path)
+
+    def always_present(self, path: str, name: str) -> bool:
+        """Under ``observed``: whether every object seen at ``path`` had ``name``."""
+        return self.policy is Policy.OBSERVED and self.observations.always_has(path, name)
+
+    def _all_seen_valid(self, reader: Schema, path: str) -> bool:
+        """Under ``observed``: the values seen at ``path`` are all known scalars and the reader
+        accepts each of them (``format`` is not asserted by the validator, so a reader format
+        must also have matched every string seen)."""
+        seen = self.seen(path)
+        if seen is None or seen.values is None or isinstance(reader, BoolSchema):
+            return False
+        if not all(self.valid(self.reader_doc, reader.pointer, v) for v in seen.values):
+            return False
+        return all(seen.has_format(name) for name in _formats_within(self.reader_doc, reader))
 
     def _observed_below(self, path: str) -> bool:
         """Whether some observed path lies at or below ``path`` (wildcards matching)."""
-        if self.policy is not Policy.OBSERVED:
-            return False
-        wanted = _segments(path)
-        return any(
-            len(segments) >= len(wanted) and _covers(segments[: len(wanted)], wanted)
-            for segments in map(_segments, self.observed)
-        )
+        return self.policy is Policy.OBSERVED and self.observations.below(path)
 
     def observed_children(self, path: str) -> set[str]:
         """Names (and ``*`` for map values) observed directly under ``path``."""
-        wanted = _segments(path)
-        names: set[str] = set()
-        for key in self.observed:
-            segments = _segments(key)
-            if len(segments) == len(wanted) + 1 and _covers(segments[:-1], wanted):
-                names.add(segments[-1])
-        return names
+        return self.observations.children(path)
 
     def can_have(self, writer: Writer, name: str) -> bool:
         """Whether a writer object may contain property ``name``."""
@@ -405,14 +417,22 @@ def _conditional(document: SchemaDocument, node: SchemaNode) -> str | None:
     return canonical_text([raw.get("if"), raw.get("then"), raw.get("else")])
 
 
-def _segments(path: str) -> tuple[str, ...]:
-    return tuple(path.split("/")[1:]) if path else ()
-
-
-def _covers(observed: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
-    return len(observed) == len(wanted) and all(
-        o == w or o == "*" for o, w in zip(observed, wanted, strict=True)
-    )
+def _formats_within(document: SchemaDocument, node: SchemaNode) -> set[str]:
+    """Every ``format`` written anywhere inside the node's raw text (over-approximation: a
+    format in a branch that does not apply is still required to hold)."""
+    found: set[str] = set()
+    stack: list[Any] = [document.raw_at(node.pointer)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("format"), str):
+                found.add(item["format"])
+            if "$ref" in item or "$dynamicRef" in item:
+                found.add("\0unresolved")  # a format behind a reference is not looked up
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _too_complex(path: str) -> Finding:

@@ -27,6 +27,7 @@ def required(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list[Finding]:
             f"the reader requires {name!r}, which the writer may omit",
         )
         for name in sorted(r.required - w.required)
+        if not ch.always_present(path, name)  # observed: every object seen had it
     ]
 
 
@@ -191,7 +192,7 @@ def dependent_required(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list
         have = set(w.required)
         for core in w.cores:
             have |= dict(core.dependent_required).get(name, frozenset())
-        missing = needed - have
+        missing = {n for n in needed - have if not ch.always_present(path, n)}
         if missing:
             findings.append(
                 Finding(

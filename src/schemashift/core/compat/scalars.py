@@ -26,6 +26,9 @@ def types(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list[Finding]:
     if r.types is None:
         return []
     missing = w.types - categories(r.types)
+    seen = ch.seen(path)
+    if seen is not None:
+        missing &= seen.types  # observed: only the types actually emitted here matter
     if not missing:
         return []
     detail = "non-integer numbers" if missing == {"fraction"} else _type_names(missing)
@@ -71,6 +74,15 @@ def bounds(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list[Finding]:
     findings = []
     reader = Writer((r,), w.types & NUMERIC)
     low, high = reader.lower(), reader.upper()
+    # observed: the smallest and largest numbers seen bound what was emitted here
+    seen = ch.seen(path)
+    no_numbers = seen is not None and not seen.types & NUMERIC
+    if seen is not None and seen.low is not None:
+        low = None if low is not None and _at_least(Bound(seen.low, False), low) else low
+    if seen is not None and seen.high is not None:
+        high = None if high is not None and _at_most(Bound(seen.high, False), high) else high
+    if no_numbers:
+        low = high = None
     if low is not None and not _at_least(w.lower(), low):
         findings.append(
             Finding(
@@ -117,6 +129,19 @@ def multiple_of(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list[Findin
 def lengths(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list[Finding]:
     if "string" not in w.types:
         return []
+    seen = ch.seen(path)
+    if seen is not None and seen.strings and seen.str_len is not None:
+        # observed: the shortest and longest strings seen bound what was emitted here
+        shortest, longest = seen.str_len
+        if r.min_length is not None and r.min_length <= shortest:
+            return lengths_upper(w, r, path, longest)
+        return lengths_upper(w, r, path, longest) + _min_length(w, r, path)
+    if seen is not None and "string" not in seen.types:
+        return []
+    return _min_length(w, r, path) + lengths_upper(w, r, path, None)
+
+
+def _min_length(w: Writer, r: SchemaNode, path: str) -> list[Finding]:
     findings = []
     if r.min_length is not None and r.min_length > (w.most("min_length") or 0):
         findings.append(
@@ -126,7 +151,15 @@ def lengths(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list[Finding]:
                 f"the reader needs at least {r.min_length} characters",
             )
         )
+    return findings
+
+
+def lengths_upper(w: Writer, r: SchemaNode, path: str, longest: int | None) -> list[Finding]:
+    """The reader's maxLength against the writer's (or, observed, the longest string seen)."""
+    findings = []
     mine = w.least("max_length")
+    if longest is not None and (mine is None or longest < mine):
+        mine = longest
     if r.max_length is not None and (mine is None or mine > r.max_length):
         findings.append(
             Finding(
@@ -194,8 +227,11 @@ def format_(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list[Finding]:
     if "string" not in w.types or ch.policy is Policy.LENIENT:
         return []
     findings = []
+    seen = ch.seen(path)
     for attr, keyword in _STRING_ASSERTIONS:
         theirs = getattr(r, attr)
+        if attr == "format" and seen is not None and seen.has_format(theirs or ""):
+            continue  # observed: every string emitted here matched the reader's format
         if theirs is not None and theirs not in set(w.first(attr)):
             findings.append(
                 Finding(
