@@ -321,6 +321,33 @@ def test_non_json_values_are_refused() -> None:
         Profile().add([1, 2])  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"tags": [b"x"]},  # short array
+        {"tags": ["a", "b", "c", "d", "e", b"x"]},  # long array, routed in one pass
+        {"metadata": {"k1": "v", "k2": b"x"}},  # values of a named map
+        {"pair": [1, b"x"]},  # a tuple position
+    ],
+)
+def test_non_json_values_are_refused_on_every_route(payload: dict[str, object]) -> None:
+    """Buffers are made on first use; each way a scalar reaches one still checks its type."""
+    profile = Profile()
+    for _ in range(60):  # enough for plans and compiled walkers to exist first
+        profile.add({"tags": ["a"], "metadata": {"k1": "v"}, "pair": [1, 2]})
+    with pytest.raises(TypeError):
+        profile.add(payload)
+
+
+def test_non_json_value_at_a_compiled_position_is_refused() -> None:
+    """A compiled walker's mispredicted position falls back to the checked path."""
+    profile = Profile()
+    for _ in range(60):
+        profile.add({"a": 1, "b": "x"})
+    with pytest.raises(TypeError):
+        profile.add({"a": 1.5j, "b": "x"})
+
+
 def test_compiled_shapes_handle_mispredicted_types() -> None:
     """After a shape is compiled, a value of another type at a position is still counted."""
     payloads = [{"a": 1, "b": "x", "c": {"d": 1}, "e": [1]} for _ in range(10)]

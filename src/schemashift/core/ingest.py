@@ -73,7 +73,7 @@ def make_adder(options: ProfileOptions) -> AddObject:
             types = tuple(map(type, values))
             plan = entry.plans.get(types)
             if plan is None and len(entry.plans) < MAX_PLANS:
-                plan = entry.plans[types] = make_plan(entry.children, types, values)
+                plan = entry.plans[types] = make_plan(entry.children, types)
             if plan is None:
                 walk_generic(entry.children, values)
             else:
@@ -120,10 +120,10 @@ def make_adder(options: ProfileOptions) -> AddObject:
             return
         kinds = set(map(type, values))
         if kinds <= SCALAR_TYPES:
-            routes = node.routes
             if len(kinds) == 1:
-                routes[kinds.pop()].extend(values)
+                node.buffer_of(kinds.pop()).extend(values)
             else:
+                routes = {kind: node.buffer_of(kind) for kind in kinds}
                 any(map(_append, map(routes.__getitem__, map(type, values)), values))
         elif kinds == _DICT_ONLY:
             add_records(node, values)
@@ -160,7 +160,7 @@ def make_adder(options: ProfileOptions) -> AddObject:
         for value in arr:
             kind = type(value)
             if kind is str:
-                items.sbuf.append(value)
+                (items.sbuf or items.buffer_of(str)).append(value)
             elif kind is dict:
                 add_object(items, value)
             elif kind is list:

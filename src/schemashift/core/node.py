@@ -146,7 +146,6 @@ class Node:
         "num_max",
         "num_min",
         "obj",
-        "routes",
         "sbuf",
         "scalars",
         "str_max",
@@ -157,20 +156,14 @@ class Node:
     )
 
     def __init__(self) -> None:
-        # Scalars wait here, one buffer per JSON type, until the next flush.
-        self.sbuf: list[str] = []
-        self.ibuf: list[int] = []
-        self.fbuf: list[float] = []
-        self.bbuf: list[bool] = []
-        self.zbuf: list[None] = []
-        # JSON scalar type -> its buffer, so whole arrays and map values route in C.
-        self.routes: dict[type, list[Any]] = {
-            str: self.sbuf,
-            int: self.ibuf,
-            float: self.fbuf,
-            bool: self.bbuf,
-            _NONE: self.zbuf,
-        }
+        # Scalars wait in one buffer per JSON type until the next flush. Buffers are made on
+        # first use (buffer_of): a node is created for every new path and most paths see one
+        # type, so first-sight work and garbage-collector pressure stay low.
+        self.sbuf: list[Any] | None = None
+        self.ibuf: list[Any] | None = None
+        self.fbuf: list[Any] | None = None
+        self.bbuf: list[Any] | None = None
+        self.zbuf: list[Any] | None = None
         self.scalars = 0
         self.nulls = 0
         self.booleans = 0
@@ -231,16 +224,30 @@ class Node:
 
     def buffer_for(self, value: Any) -> list[Any]:
         """The buffer a scalar goes to; a TypeError for anything JSON cannot hold."""
-        kind = type(value)
+        return self.buffer_of(type(value))
+
+    def buffer_of(self, kind: type) -> list[Any]:
+        """The buffer of one scalar type, made on first use (cleared in place, never replaced:
+        plans and compiled shapes hold it)."""
         if kind is str:
+            if self.sbuf is None:
+                self.sbuf = []
             return self.sbuf
         if kind is int:
+            if self.ibuf is None:
+                self.ibuf = []
             return self.ibuf
         if kind is float:
+            if self.fbuf is None:
+                self.fbuf = []
             return self.fbuf
         if kind is bool:
+            if self.bbuf is None:
+                self.bbuf = []
             return self.bbuf
-        if value is None:
+        if kind is _NONE:
+            if self.zbuf is None:
+                self.zbuf = []
             return self.zbuf
         raise TypeError(f"not a decoded JSON value: {kind.__name__}")
 
