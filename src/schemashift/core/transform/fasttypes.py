@@ -58,6 +58,7 @@ _OBJECT_KEYS = frozenset(
         "anyOf",
     }
 )
+_UNRENAMEABLE = re.compile(r'["\\\x00-\x1f]')
 _ARRAY_KEYS = frozenset({"type", "items", "minItems", "maxItems"})
 _STRING_KEYS = frozenset({"type", "minLength", "maxLength", "pattern"})
 _NUMBER_KEYS = frozenset({"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
@@ -256,6 +257,9 @@ class FastTypeBuilder:
             if fill is not _NO_FILL:
                 fills.append((attr, fill))
             fields.append((attr, Union[built.annotation, msgspec.UnsetType], msgspec.UNSET))  # noqa: UP007
+        if any(_UNRENAMEABLE.search(name) for name in rename.values()):
+            # JSON allows any key, msgspec's rename does not: such objects take the Python path
+            raise Unsupported("a property name with a quote, backslash or control character")
         self._count += 1
         # kw_only lets required and optional fields keep the schema's order, which is the
         # order msgspec encodes them in
