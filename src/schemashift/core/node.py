@@ -255,26 +255,37 @@ class Node:
         n = len(values)
         self.scalars += n
         self.strings += n
-        lo, hi = min(map(len, values)), max(map(len, values))
-        if self.str_min is None or lo < self.str_min:
-            self.str_min = lo
-        if self.str_max is None or hi > self.str_max:
-            self.str_max = hi
         distinct = self.distinct
+        if distinct is None and not self.formats:  # only the length range is left to update
+            self._string_lengths(min(map(len, values)), max(map(len, values)))
+            return
+        # Lengths, formats and the sketch depend only on the distinct values, and streams
+        # repeat strings a lot (statuses, URLs, names): deduplicate once, in C, and do the
+        # rest on the unique values.
+        unique = set(values)
+        hi = max(map(len, unique))
+        self._string_lengths(min(map(len, unique)), hi)
         if distinct is not None and hi <= max_length:
             # Values already in the sketch passed every surviving format when first seen,
             # so only new ones need checking; repeated URLs and timestamps cost nothing.
-            fresh = set(values).difference(distinct)
-            if fresh:
+            unique.difference_update(distinct)
+            if unique:
                 if self.formats:
-                    self.formats = surviving(self.formats, list(fresh))
-                distinct.update(fresh)
+                    self.formats = surviving(self.formats, list(unique))
+                distinct.update(unique)
                 if len(distinct) > limit:
                     self.distinct = None
             return
         self.distinct = None
         if self.formats:
-            self.formats = surviving(self.formats, values)
+            # Any order will do: the result is whether every string matched.
+            self.formats = surviving(self.formats, list(unique))
+
+    def _string_lengths(self, lo: int, hi: int) -> None:
+        if self.str_min is None or lo < self.str_min:
+            self.str_min = lo
+        if self.str_max is None or hi > self.str_max:
+            self.str_max = hi
 
     def _flush_numbers(self, values: list[Any], integers: bool, limit: int) -> None:
         n = len(values)
