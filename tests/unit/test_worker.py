@@ -139,8 +139,9 @@ def test_compatible_drift_registers_exactly_one_new_version(registry: Registry) 
     asyncio.run(main())
 
 
-def test_incompatible_drift_is_quarantined_into_the_dead_letter_stream(registry: Registry) -> None:
-    """A new field under BACKWARD (open content model) is quarantined: dead letters with the id."""
+def test_breaking_drift_is_quarantined_into_the_dead_letter_stream(registry: Registry) -> None:
+    """A drift that retypes a field a consumer declared is quarantined: its events become
+    dead letters carrying the quarantine id, and no version is registered."""
 
     async def main() -> None:
         bus = MemoryBus()
@@ -150,8 +151,9 @@ def test_incompatible_drift_is_quarantined_into_the_dead_letter_stream(registry:
             )
         worker = Worker(registry, bus, options=FAST)
         await run_until(worker, 50)
+        registry.declare_consumer("shop/order", "billing", ["/qty"])
         for i in range(50, 80):
-            bad = {**order(i), "coupon": "SAVE10"}
+            bad = {**order(i), "qty": {"amount": i}}
             await bus.publish(
                 "schemashift.raw.in", orjson.dumps(bad), headers=ce_headers(i, "order")
             )
@@ -159,9 +161,8 @@ def test_incompatible_drift_is_quarantined_into_the_dead_letter_stream(registry:
         dead = [decode_dead_letter(m.data) for m in await drain(bus, "schemashift.dlq.>")]
         assert len(dead) == 30
         assert {d["reason"] for d in dead} == {"quarantined"}
-        assert {d["quarantine_id"] for d in dead} == {
-            registry.list_quarantine("shop/order")[0].quarantine_id
-        }
+        [item] = registry.list_quarantine("shop/order")
+        assert {d["quarantine_id"] for d in dead} == {item.quarantine_id}
         assert registry.list_versions("shop/order") == [1]
 
     asyncio.run(main())
@@ -198,22 +199,25 @@ def test_exhausted_redeliveries_are_dead_lettered(registry: Registry) -> None:
 
 
 def test_redelivered_input_is_not_duplicated(registry: Registry) -> None:
-    """Outputs carry the input's identity, so reprocessing a message stores no second copy."""
+    """Outputs carry the input's identity, so reprocessing messages stores no second copy."""
 
     async def main() -> None:
         bus = MemoryBus()
-        await bus.publish(
-            "schemashift.raw.in", orjson.dumps(order(1)), headers=ce_headers(1, "order")
-        )
+        for i in range(12):
+            await bus.publish(
+                "schemashift.raw.in", orjson.dumps(order(i)), headers=ce_headers(i, "order")
+            )
         sub = await bus.subscribe("schemashift.raw.>", durable="replay")
-        [delivery] = await sub.fetch(1, 0.5)
+        deliveries = await sub.fetch(100, 0.5)
+        assert len(deliveries) == 12
         worker = Worker(registry, bus, options=FAST)
-        for _ in range(3):  # the same delivery processed three times (crash before ack)
-            await worker.process([delivery])
+        for _ in range(3):  # the same deliveries processed three times (crash before ack)
+            await worker.process(deliveries)
             await asyncio.sleep(0.06)
             await worker.process([])
         events = await drain(bus, "schemashift.events.>")
-        assert len(events) == 1
+        assert len(events) == 12
+        assert worker.stats.conformed == 36  # published three times, stored once each
 
     asyncio.run(main())
 
@@ -281,5 +285,38 @@ def test_window_decided_elsewhere_uses_the_newest_version(registry: Registry) ->
         assert worker.stats.dead_lettered == 0
         events = [orjson.loads(m.data) for m in await drain(bus, "schemashift.events.>")]
         assert {e["schemaVersion"] for e in events[30:]} == {2}
+
+    asyncio.run(main())
+
+
+def test_value_drift_in_a_known_shape_reaches_the_registry(registry: Registry) -> None:
+    """A known shape with a value v1 refuses (a new enum member) is held for the window, not
+    dead-lettered at once: the registry widens the schema and the events conform to it."""
+
+    async def main() -> None:
+        bus = MemoryBus()
+        worker = Worker(registry, bus, options=FAST)
+        task = asyncio.create_task(worker.run())
+        for i in range(50):
+            await bus.publish(
+                "schemashift.raw.in", orjson.dumps(order(i)), headers=ce_headers(i, "order")
+            )
+        while worker.stats.conformed < 50:
+            await asyncio.sleep(0.02)
+        v1 = registry.get_version("shop/order", "latest").schema
+        assert "enum" in v1["properties"]["sku"]  # seven values seen fifty times: an enum
+        for i in range(50, 80):
+            payload = {**order(i), "sku": f"new-{i % 3}"}
+            await bus.publish(
+                "schemashift.raw.in", orjson.dumps(payload), headers=ce_headers(i, "order")
+            )
+        while worker.stats.conformed + worker.stats.dead_lettered < 80:
+            await asyncio.sleep(0.02)
+        await worker.stop()
+        await task
+        assert worker.stats.dead_lettered == 0
+        assert registry.list_versions("shop/order") == [1, 2]
+        events = [orjson.loads(m.data) for m in await drain(bus, "schemashift.events.>")]
+        assert {e["schemaVersion"] for e in events[50:]} == {2}
 
     asyncio.run(main())

@@ -2,7 +2,9 @@
 
 Kept apart from the worker's I/O loop so the rules read in one place:
 
-* a payload whose shape is *known* goes straight through the subject's transformer;
+* a payload whose shape is *known* goes straight through the subject's transformer; if the
+  transformer refuses it (a new enum value, a longer string: drift in the values, not the
+  shape) it is held like a new shape, so the registry sees it before it is dead-lettered;
 * a payload with a *new* shape (or any payload before the first version) is *held* in the
   subject's analysis window until the window is full or ``hold_timeout`` has passed; then the
   whole window is observed by the registry in one call and every held event is settled with
@@ -28,11 +30,20 @@ TemplateFactory = Callable[[str, int], ConformedTemplate]
 
 @dataclass(slots=True)
 class Held:
-    """A raw message waiting for its subject's analysis window to be decided."""
+    """A raw message waiting for its subject's analysis window to be decided.
+
+    ``held_at``: when it was first held; ``touched``: when its ack timer was last reset
+    (monotonic seconds); ``rejected``: its shape is known but the current version refused it
+    (drift in the values); ``observed``: the registry has seen its payload already.
+    """
 
     delivery: Delivery
     event: RawEvent
     shape: Hashable
+    held_at: float
+    touched: float
+    rejected: bool = False
+    observed: bool = False
 
 
 @dataclass(slots=True)
@@ -85,7 +96,7 @@ class SubjectState:
         return held
 
     def put_back(self, held: list[Held], since: float) -> None:
-        """Return an undecided window (not enough samples yet) ahead of newer held events."""
+        """Return undecided events (not enough samples yet) ahead of newer held events."""
         self.held = held + self.held
         self.held_since = since
 

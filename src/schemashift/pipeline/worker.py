@@ -86,7 +86,7 @@ class WorkerOptions:
     max_attempts: int = 5
     window: int = 100  # new-shape events per registry observation
     hold_timeout: float = 1.0  # longest wait before a partial window is observed
-    max_hold: float = 10.0  # a subject with no version yet dead-letters its events after this
+    max_hold: float = 60.0  # a subject with no version yet dead-letters its events after this
     sample_every: int = 1000  # every Nth known-shape event also feeds the analysis window
     unreachable_budget: float = 30.0
     limits: ParseLimits = DEFAULT_LIMITS
@@ -180,6 +180,18 @@ class Worker:
             if state.is_due(now, self.options.window, self.options.hold_timeout):
                 out.extend(await self._decide(state))
         await self._emit(out)
+        await self._keep_held_alive(now)
+
+    async def _keep_held_alive(self, now: float) -> None:
+        """Reset the ack timer of messages held longer than half of ack_wait, so the bus
+        does not redeliver them to another worker while their window waits for samples."""
+        limit = self.options.ack_wait / 2
+        for state in self._states.values():
+            for held in state.held:
+                if now - held.touched > limit:
+                    held.touched = now
+                    with contextlib.suppress(BusError):
+                        await held.delivery.in_progress()
 
     async def _route(self, delivery: Delivery) -> Routed | None:
         if delivery.delivery_count > self.options.max_attempts:
@@ -209,23 +221,31 @@ class Worker:
                 event.subject,
                 quarantine_id=state.quarantined[shape],
             )
+        now = time.monotonic()
         if state.transformer is not None and shape in state.known:
             if state.seen % self.options.sample_every == 0:
                 state.samples.append(event.payload)
-            return self._conform(state, delivery, event)
-        state.hold(Held(delivery, event, shape), time.monotonic())
+            result = self._transform(state, event)
+            if not isinstance(result, Rejected):
+                return self._conformed(state, delivery, event, result)
+            # A known shape the version refuses (a new enum value, a longer string…) is drift
+            # in the values: let the registry see it in the next window before giving up.
+            state.hold(Held(delivery, event, shape, now, now, rejected=True), now)
+            return None
+        state.hold(Held(delivery, event, shape, now, now), now)
         return None
 
-    def _conform(self, state: SubjectState, delivery: Delivery, event: RawEvent) -> Routed:
-        transformer, template = state.transformer, state.template
-        assert transformer is not None and template is not None  # callers check
-        result: bytes | Rejected
+    def _transform(self, state: SubjectState, event: RawEvent) -> bytes | Rejected:
+        transformer = state.transformer
+        assert transformer is not None  # callers check
         if event.body is not None and transformer.has_fast_path:
-            result = transformer.transform_bytes(event.body)  # typed decode in C when it fits
-        else:
-            # already parsed strictly: conform the decoded payload rather than parse again
-            conformed = transformer(event.payload)
-            result = conformed if isinstance(conformed, Rejected) else _encode(conformed.payload)
+            return transformer.transform_bytes(event.body)  # typed decode in C when it fits
+        # already parsed strictly: conform the decoded payload rather than parse again
+        conformed = transformer(event.payload)
+        return conformed if isinstance(conformed, Rejected) else _encode(conformed.payload)
+
+    def _conform(self, state: SubjectState, delivery: Delivery, event: RawEvent) -> Routed:
+        result = self._transform(state, event)
         if isinstance(result, Rejected):
             first = result.reasons[0]
             return self._dead(
@@ -238,8 +258,15 @@ class Worker:
                     for r in result.reasons
                 ],
             )
+        return self._conformed(state, delivery, event, result)
+
+    def _conformed(
+        self, state: SubjectState, delivery: Delivery, event: RawEvent, body: bytes
+    ) -> Routed:
+        template = state.template
+        assert template is not None  # set together with the transformer
         message = template.message(
-            result,
+            body,
             msg_id=self._identity(delivery),
             event_id=event.id,
             source=event.source,
@@ -347,28 +374,35 @@ class Worker:
         return ConformedTemplate.build(self._subjects, self.registry_url, subject, version)
 
     async def _decide(self, state: SubjectState) -> list[Routed]:
-        since = state.held_since or time.monotonic()
+        now = time.monotonic()
         held = state.take_held()
         samples, state.samples = state.samples, []
-        payloads = [h.event.payload for h in held] + samples
-        try:
-            result = await asyncio.to_thread(self.registry.observe, state.subject, payloads)
-        except (StoreError, RegistryError) as exc:
-            log.warning("observe failed for %s: %s", state.subject, exc)
+        # Held events put back by an earlier window were observed already: send each once.
+        fresh = [h.event.payload for h in held if not h.observed] + samples
+        decision = "insufficient_samples"
+        result: Any = None
+        if fresh:
+            try:
+                result = await asyncio.to_thread(self.registry.observe, state.subject, fresh)
+            except (StoreError, RegistryError) as exc:
+                log.warning("observe failed for %s: %s", state.subject, exc)
+                for h in held:
+                    with contextlib.suppress(BusError):
+                        await h.delivery.nak(delay=1.0)
+                return []
             for h in held:
-                with contextlib.suppress(BusError):
-                    await h.delivery.nak(delay=1.0)
-            return []
-        self.stats.observations += 1
-        decision = str(result.decision)
-        self._record_observation(state.subject, result)
-        # Always re-read the latest version: "none" means "no drift from the *latest* version",
-        # which another worker may have registered moments ago (its update may still be on
-        # the way); conforming with our older one would reject events that now fit.
-        await self._refresh(state)
+                h.observed = True
+            self.stats.observations += 1
+            decision = str(result.decision)
+            self._record_observation(state.subject, result)
+            # Always re-read the latest version: "none" means "no drift from the *latest*
+            # version", which another worker may have registered moments ago (its update may
+            # still be on the way); conforming with our older one would reject what now fits.
+            await self._refresh(state)
         if decision == "quarantined":
             for h in held:
-                state.quarantined[h.shape] = result.quarantine_id
+                if not h.rejected:  # a known shape stays usable; only its refused values wait
+                    state.quarantined[h.shape] = result.quarantine_id
             return [
                 self._dead(
                     h.delivery,
@@ -380,9 +414,9 @@ class Worker:
                 for h in held
             ]
         if state.transformer is None:
-            if time.monotonic() - since < self.options.max_hold:
-                state.put_back(held, since)  # not enough samples yet for a first version
-                return []
+            waiting = [h for h in held if now - h.held_at < self.options.max_hold]
+            if waiting:
+                state.put_back(waiting, min(h.held_at for h in waiting))
             return [
                 self._dead(
                     h.delivery,
@@ -391,10 +425,26 @@ class Worker:
                     state.subject,
                 )
                 for h in held
+                if now - h.held_at >= self.options.max_hold
             ]
         if decision != "insufficient_samples":
             state.known.update(h.shape for h in held)
-        return [self._conform(state, h.delivery, h.event) for h in held]
+            return [self._conform(state, h.delivery, h.event) for h in held]
+        # Not enough samples to decide yet: what fits the current version goes out; what it
+        # refuses waits for more samples (up to max_hold) rather than being dead-lettered now.
+        out: list[Routed] = []
+        again: list[Held] = []
+        for h in held:
+            body = self._transform(state, h.event)
+            if not isinstance(body, Rejected):
+                out.append(self._conformed(state, h.delivery, h.event, body))
+            elif now - h.held_at < self.options.max_hold:
+                again.append(h)
+            else:
+                out.append(self._conform(state, h.delivery, h.event))
+        if again:
+            state.put_back(again, min(h.held_at for h in again))
+        return out
 
     def _record_observation(self, subject: str, result: Any) -> None:
         if self.metrics is None:
