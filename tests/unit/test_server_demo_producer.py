@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-from schemashift.server.demo_producer import DEMO_MIN_SAMPLES, DemoProducer, prepare_demo
+from schemashift.server.demo_producer import (
+    DEMO_CONSUMERS,
+    DEMO_FULL_SUBJECTS,
+    DEMO_MIN_SAMPLES,
+    DemoProducer,
+    prepare_demo,
+)
 
 
 def numbered() -> Iterator[Mapping[str, Any]]:
@@ -89,7 +95,8 @@ def test_rate_must_be_positive() -> None:
 
 
 def test_prepare_demo_configures_only_unconfigured_subjects(tmp_path: Path) -> None:
-    """The demo's subjects learn v1 from enough samples; an operator's own setting wins."""
+    """The demo's subjects learn v1 from enough samples, payments must stay FULL compatible
+    and a consumer reads the signups' email; an operator's own setting wins."""
     from schemashift.demo import generator
     from schemashift.registry.config import Compatibility, ConfigPatch
     from schemashift.registry.service import Registry
@@ -102,6 +109,12 @@ def test_prepare_demo_configures_only_unconfigured_subjects(tmp_path: Path) -> N
         assert sorted(changed) == sorted(generator.SUBJECTS[1:])
         for subject in changed:
             assert registry.effective_config(subject).min_samples == DEMO_MIN_SAMPLES
+        # the forbidden changes are forbidden by the policy the demo configures
+        for subject in DEMO_FULL_SUBJECTS:
+            assert registry.effective_config(subject).compatibility is Compatibility.FULL
+        for subject, (consumer, fields) in DEMO_CONSUMERS.items():
+            [contract] = registry.list_consumers(subject)
+            assert (contract.consumer, contract.fields) == (consumer, fields)
         assert registry.config_patch(mine) == ConfigPatch(compatibility=Compatibility.NONE)
         assert prepare_demo(registry) == []  # idempotent across restarts
     finally:

@@ -12,7 +12,10 @@ the stream sees, in order (defaults of :class:`DriftSchedule`):
 * ~30 %: a new optional field — orders gain ``gift_message``, clicks gain ``viewport``;
 * ~55 %: a widening — order ``line_items/*/quantity`` becomes fractional (integer → number);
 * ~80 %: a forbidden change — payments send ``amount`` as a string and signups stop
-  sending the required ``email``.
+  sending the required ``email``. (Under the default BACKWARD policy the registry would
+  accept both as a union / an optional field; ``make run`` forbids them by configuring
+  payments FULL and a consumer of the signups' ``email``: see
+  ``schemashift.server.demo_producer.prepare_demo``.)
 
 All randomness comes from the ``random.Random`` passed in, and timestamps advance from a
 fixed epoch by position, so a seed reproduces the stream exactly.

@@ -22,30 +22,61 @@ import httpx
 
 from schemashift.monitoring.logs import get_logger, log_event
 
-__all__ = ["DEMO_MIN_SAMPLES", "DemoProducer", "HttpIngestSender", "demo_events", "prepare_demo"]
+__all__ = [
+    "DEMO_CONSUMERS",
+    "DEMO_FULL_SUBJECTS",
+    "DEMO_MIN_SAMPLES",
+    "DemoProducer",
+    "HttpIngestSender",
+    "demo_events",
+    "prepare_demo",
+]
 
 CloudEvent = Mapping[str, Any]
 Send = Callable[[Sequence[CloudEvent]], Awaitable[None]]
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 MAX_CATCH_UP = 4.0  # at most this many ticks' worth of events in one send after a stall
-# Samples a demo subject needs before a version: enough that value sets (enums) and optional
-# fields are seen in full before v1, so later events widen v1 instead of contradicting it.
-DEMO_MIN_SAMPLES = 200
+# Samples a demo subject needs before a version (and between versions): enough that the value
+# sets (enums) and optional fields of v1 are seen, few enough that at 40 events/s every drift
+# of a cycle is acted on within the cycle (the slowest subject, signups, sees 100 in ~17 s).
+DEMO_MIN_SAMPLES = 100
+# The registry registers the *merged* profile, so under BACKWARD a retyped field is a union
+# and a dropped required field becomes optional: both compatible. The demo makes its forbidden
+# changes forbidden by policy, two ways a newcomer can see in the quarantine's reasons:
+# payments must stay FULL compatible (old readers take the new data: `amount` as a string
+# is not), and a consumer reads the signups' `email` (it becoming optional breaks it).
+DEMO_FULL_SUBJECTS: tuple[str, ...] = ("billing/payment.succeeded",)
+DEMO_CONSUMERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "identity/user.signed_up": ("welcome-mailer", ("/email",)),
+}
 
 
 def prepare_demo(registry: Any) -> list[str]:
-    """Give the demo's subjects ``min_samples`` = :data:`DEMO_MIN_SAMPLES`, unless configured.
+    """Configure the demo's subjects unless an operator already did: ``min_samples`` =
+    :data:`DEMO_MIN_SAMPLES`, FULL compatibility for :data:`DEMO_FULL_SUBJECTS` and the
+    consumer contracts of :data:`DEMO_CONSUMERS`.
 
     A subject an operator already configured is left alone. Returns the subjects set.
     """
     from schemashift.demo import generator
-    from schemashift.registry.config import ConfigPatch
+    from schemashift.registry.config import Compatibility, ConfigPatch
 
     changed = []
     for subject in generator.SUBJECTS:
-        if registry.config_patch(subject) == ConfigPatch():
-            registry.set_config(subject, ConfigPatch(min_samples=DEMO_MIN_SAMPLES))
-            changed.append(subject)
+        if registry.config_patch(subject) != ConfigPatch():
+            continue
+        full = subject in DEMO_FULL_SUBJECTS
+        registry.set_config(
+            subject,
+            ConfigPatch(
+                min_samples=DEMO_MIN_SAMPLES,
+                compatibility=Compatibility.FULL if full else None,
+            ),
+        )
+        if subject in DEMO_CONSUMERS:
+            consumer, fields = DEMO_CONSUMERS[subject]
+            registry.declare_consumer(subject, consumer, fields)
+        changed.append(subject)
     return changed
 
 
@@ -54,8 +85,9 @@ def demo_events(seed: int = 7, *, cycle: int = 1600) -> Iterator[CloudEvent]:
 
     The generator places its drift by position within a run (a new optional field at 30 %, a
     widened type at 55 %, a forbidden change at 80 %), so the cycle length sets when the
-    newcomer sees each: at 40 events/s and 1600 events a cycle, the forbidden change — and
-    its quarantine — arrives about 32 s after start. Later cycles replay the same drift on
+    newcomer sees each: at 40 events/s and 1600 events a cycle (with :func:`prepare_demo`'s
+    configuration), v1 of every subject by ~20 s, the new optional fields registered at
+    ~15 s, the widening at ~26 s, and the forbidden changes quarantined at ~33 s. Later cycles replay the same drift on
     fresh data: the registered versions already cover it, so the subjects settle, except
     for the forbidden change, which is quarantined again until someone accepts it.
     """
