@@ -16,7 +16,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from schemashift.api.errors import ERROR_RESPONSES, DocumentedJSONResponse
 from schemashift.api.media import (
+    SCHEMA_REGISTRY_JSON,
     RegistryJSONResponse,
     RequestBodyError,
     body_doc,
@@ -30,7 +32,9 @@ from schemashift.registry.records import SchemaVersion
 from schemashift.registry.refusals import InvalidRequestError
 from schemashift.registry.service import Registry
 
-router = APIRouter(default_response_class=RegistryJSONResponse, tags=["confluent"])
+router = APIRouter(
+    default_response_class=DocumentedJSONResponse, tags=["confluent"], responses=ERROR_RESPONSES
+)
 
 SUBJECT = "{subject:path}"
 SCHEMA_BODY = body_doc(
@@ -47,6 +51,21 @@ SCHEMA_BODY = body_doc(
     }
 )
 COMPAT_BODY = body_doc({"type": "object", "properties": {"compatibility": {"type": "string"}}})
+
+
+def _answer(schema: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route that returns a ``Response`` (FastAPI cannot see its shape)."""
+    return {200: {"content": {SCHEMA_REGISTRY_JSON: {"schema": schema}}}}
+
+
+SCHEMA_BY_ID = _answer(
+    {
+        "type": "object",
+        "required": ["schema"],
+        "properties": {"schema": {"type": "string"}, "schemaType": {"type": "string"}},
+    }
+)
+RAW_SCHEMA = _answer({"type": ["object", "boolean"], "description": "the JSON Schema itself"})
 MODE_BODY = body_doc(
     {"type": "object", "required": ["mode"], "properties": {"mode": {"type": "string"}}}
 )
@@ -98,7 +117,7 @@ def _version_body(version: SchemaVersion) -> dict[str, Any]:
 # -- schemas by id ----------------------------------------------------------------------------
 
 
-@router.get("/schemas/ids/{schema_id}")
+@router.get("/schemas/ids/{schema_id}", responses=SCHEMA_BY_ID)
 async def get_schema_by_id(
     request: Request, schema_id: int, subject: str | None = None, format: str | None = None
 ) -> Response:
@@ -118,7 +137,7 @@ async def get_schema_by_id(
     return RegistryJSONResponse(cached)
 
 
-@router.get("/schemas/ids/{schema_id}/schema")
+@router.get("/schemas/ids/{schema_id}/schema", responses=RAW_SCHEMA)
 def get_raw_schema_by_id(request: Request, schema_id: int) -> Response:
     return RegistryJSONResponse(
         registry_of(request).get_schema_by_id(schema_id).schema_text.encode()
@@ -182,7 +201,7 @@ def referenced_by(request: Request, subject: str, version: str) -> list[int]:
     return registry_of(request).referenced_by(subject, version)
 
 
-@router.get(f"/subjects/{SUBJECT}/versions/{{version}}/schema")
+@router.get(f"/subjects/{SUBJECT}/versions/{{version}}/schema", responses=RAW_SCHEMA)
 def get_raw_version(
     request: Request, subject: str, version: str, deleted: bool = False
 ) -> Response:
@@ -360,7 +379,9 @@ def delete_subject_mode(request: Request, subject: str) -> dict[str, Any]:
     return {"mode": registry_of(request).delete_mode(subject).value}
 
 
-root_router = APIRouter(default_response_class=RegistryJSONResponse, tags=["confluent"])
+root_router = APIRouter(
+    default_response_class=DocumentedJSONResponse, tags=["confluent"], responses=ERROR_RESPONSES
+)
 
 
 @root_router.get("/")

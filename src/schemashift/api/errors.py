@@ -7,13 +7,44 @@ Confluent clients read ``error_code`` (40401, 42201, …); the HTTP status follo
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemashift.api.media import RegistryJSONResponse, RequestBodyError
 from schemashift.errors import InvalidSchemaError, PayloadError, RegistryError, StoreError
+
+
+class DocumentedJSONResponse(RegistryJSONResponse, JSONResponse):
+    """The registry's JSON answer, as the registry routes' default class: FastAPI documents
+    a route's return type as its response schema only for ``JSONResponse`` subclasses (else
+    it writes ``{"type": "string"}``). Rendering and media type are RegistryJSONResponse's."""
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: Confluent's ``error_code`` (40401, 42201, …) and a message."""
+
+    error_code: int
+    message: str
+
+
+#: the error answers any registry route may give, declared on the routers so the OpenAPI
+#: document lists them (FastAPI's own 422 ``HTTPValidationError`` is never what is sent)
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "the body is not strict JSON, or a request value is malformed"),
+        (404, "the subject, version, schema id or quarantine item does not exist"),
+        (409, "the schema is incompatible, or the request conflicts with the subject's state"),
+        (413, "the body is larger than the limit"),
+        (422, "the schema, version id, configuration or body shape is invalid"),
+        (503, "the backend data store is unavailable (retry)"),
+    )
+}
 
 
 def error_response(status: int, code: int, message: str) -> Response:

@@ -12,8 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from schemashift.api.confluent import registry_of
+from schemashift.api.errors import ERROR_RESPONSES, DocumentedJSONResponse
 from schemashift.api.media import (
-    RegistryJSONResponse,
     RequestBodyError,
     body_doc,
     field,
@@ -24,7 +24,12 @@ from schemashift.registry.config import ConfigPatch
 from schemashift.registry.decisions import sunset_deadline
 from schemashift.registry.records import QuarantineStatus
 
-router = APIRouter(prefix="/v1", default_response_class=RegistryJSONResponse, tags=["native"])
+router = APIRouter(
+    prefix="/v1",
+    default_response_class=DocumentedJSONResponse,
+    tags=["native"],
+    responses=ERROR_RESPONSES,
+)
 
 SUBJECT = "{subject:path}"
 MAX_OBSERVE_BATCH = 10_000
