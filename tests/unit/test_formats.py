@@ -106,6 +106,21 @@ def test_prefilter_never_excludes_a_matching_format(fmt: str, value: str) -> Non
 
 
 @settings(max_examples=200, deadline=None)
+@given(st.ip_addresses(v=6).map(str))
+def test_prefilter_keeps_every_ipv6_address(text: str) -> None:
+    """Every address the standard library prints passes the IPv6 prefilter and detector."""
+    assert "ipv6" in plausible(text)
+    assert matches("ipv6", text)
+
+
+def test_prefilter_skips_the_ipv6_parser_for_urls_and_text() -> None:
+    """Strings with a colon that cannot be addresses never reach the IPv6 parser."""
+    for text in ("https://api.github.com/repos/a/b", "note: hi", "urn:isbn:0451450523"):
+        assert "ipv6" not in plausible(text)
+    assert "ipv6" in plausible("::1") and "ipv6" in plausible("fe80::1")
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=40))
 def test_detectors_agree_with_standard_library_parsers(text: str) -> None:
     """Whatever a detector accepts, the standard library parses too (subset property),

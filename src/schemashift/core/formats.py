@@ -138,6 +138,9 @@ def matches(fmt: str, value: str) -> bool:
     return _BATCH_CHECKS[fmt]((value,))
 
 
+_IPV6_FIRST = frozenset("0123456789abcdefABCDEF:")
+
+
 def plausible(value: str) -> frozenset[str]:
     """Formats a string could possibly have, from its first characters and length alone.
 
@@ -159,7 +162,10 @@ def plausible(value: str) -> frozenset[str]:
     if n == 36 and value[8:9] == "-":
         out.add("uuid")
     if ":" in value:
-        out.add("ipv6")
+        # An IPv6 address starts with a hex digit or "::"; URLs and "key:value" text do
+        # not reach the (per-value, Python-level) address parser.
+        if first in _IPV6_FIRST:
+            out.add("ipv6")
         if first.isascii() and first.isalpha():
             out.add("uri")
     if "@" in value:
