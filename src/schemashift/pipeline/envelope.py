@@ -171,3 +171,45 @@ def schema_update_message(
         {"content-type": STRUCTURED_CONTENT_TYPE},
         event["id"],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaUpdate:
+    """One ``schema.updated`` event, as workers and subscribers read it."""
+
+    subject: str
+    version: int
+    schema_id: int | None
+    schema: dict[str, Any]
+    changes: tuple[dict[str, Any], ...]
+    score: float | None
+    seq: int
+    time: str
+    dataschema: str | None
+
+
+def parse_schema_update(body: bytes) -> SchemaUpdate | None:
+    """The update a message announces; None for other outbox kinds or unreadable bodies."""
+    try:
+        event = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(event, dict) or event.get("type") != SCHEMA_UPDATED:
+        return None
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("schema"), dict):
+        return None
+    version, subject = data.get("version"), data.get("subject")
+    if not isinstance(version, int) or isinstance(version, bool) or not isinstance(subject, str):
+        return None
+    return SchemaUpdate(
+        subject=subject,
+        version=version,
+        schema_id=data.get("schema_id"),
+        schema=data["schema"],
+        changes=tuple(data.get("changes") or ()),
+        score=data.get("score"),
+        seq=int(data.get("seq") or 0),
+        time=str(data.get("time") or ""),
+        dataschema=event.get("dataschema"),
+    )

@@ -31,21 +31,19 @@ import asyncio
 import contextlib
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import orjson
 
 from schemashift.bus.base import Bus, DeliverPolicy, StreamKind, SubscribeOptions, Subscription
 from schemashift.core.transform import Conformed, Rejected, Transformer, TransformOptions, cast
 from schemashift.core.transform import compile_transformer as _compile
 from schemashift.core.transform.cache import TransformerCache
 from schemashift.errors import BusError, RegistryError, VersionGoneError
-from schemashift.pipeline.envelope import SCHEMA_UPDATED
+from schemashift.pipeline.envelope import SchemaUpdate, parse_schema_update
 from schemashift.pipeline.models import generate_model
 from schemashift.pipeline.subjects import BusSubjects
 
@@ -53,21 +51,6 @@ __all__ = ["SchemaUpdate", "Subscriber"]
 
 Callback = Callable[["SchemaUpdate"], Awaitable[None] | None]
 ALL_SUBJECTS = "*"
-
-
-@dataclass(frozen=True, slots=True)
-class SchemaUpdate:
-    """One ``schema.updated`` event as a subscriber sees it."""
-
-    subject: str
-    version: int
-    schema_id: int | None
-    schema: dict[str, Any]
-    changes: tuple[dict[str, Any], ...]
-    score: float | None
-    seq: int
-    time: str
-    dataschema: str | None
 
 
 class Subscriber:
@@ -255,7 +238,7 @@ class Subscriber:
             raise BusError("the subscriber is not started")
         applied: list[SchemaUpdate] = []
         for delivery in await self._sub.fetch(64, timeout):
-            update = self._parse(delivery.data)
+            update = parse_schema_update(delivery.data)
             if update is not None and self._follows(update.subject):
                 await self._apply(update)
                 applied.append(update)
@@ -326,28 +309,3 @@ class Subscriber:
             )
             if response.status_code == 410:
                 self._gone.add((subject, version))
-
-    @staticmethod
-    def _parse(body: bytes) -> SchemaUpdate | None:
-        try:
-            event = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(event, dict) or event.get("type") != SCHEMA_UPDATED:
-            return None
-        data = event.get("data")
-        if not isinstance(data, dict) or not isinstance(data.get("schema"), dict):
-            return None
-        if not isinstance(data.get("version"), int) or not isinstance(data.get("subject"), str):
-            return None
-        return SchemaUpdate(
-            subject=data["subject"],
-            version=data["version"],
-            schema_id=data.get("schema_id"),
-            schema=data["schema"],
-            changes=tuple(data.get("changes") or ()),
-            score=data.get("score"),
-            seq=int(data.get("seq") or 0),
-            time=str(data.get("time") or ""),
-            dataschema=event.get("dataschema"),
-        )

@@ -26,7 +26,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,25 +42,30 @@ from schemashift.bus.base import (
     stream_name,
 )
 from schemashift.core.canonical import canonical_bytes
-from schemashift.core.jsonparse import DEFAULT_LIMITS, ParseLimits
-from schemashift.core.transform import Rejected, TransformOptions
+from schemashift.core.transform import Rejected
 from schemashift.errors import BusError, InvalidSchemaError, RegistryError, StoreError
 from schemashift.monitoring.metrics import Metrics
-from schemashift.pipeline.cloudevents import RawEvent, SubjectExtractor, Unreadable, parse_message
+from schemashift.pipeline.cloudevents import RawEvent, Unreadable, parse_message
 from schemashift.pipeline.envelope import (
-    SCHEMA_UPDATED,
     ConformedTemplate,
     DeadLetterReason,
     dead_letter,
     input_identity,
+    parse_schema_update,
 )
 from schemashift.pipeline.shapes import shape_of
 from schemashift.pipeline.subject_state import Held, SubjectState
 from schemashift.pipeline.subjects import BusSubjects
+from schemashift.pipeline.worker_options import (
+    DEFAULT_REGISTRY_URL,
+    OutageBudget,
+    WorkerOptions,
+    WorkerStats,
+)
 
 log = logging.getLogger("schemashift.worker")
 
-DEFAULT_REGISTRY_URL = "http://127.0.0.1:8081"
+__all__ = ["DEFAULT_REGISTRY_URL", "Worker", "WorkerOptions", "WorkerStats"]
 
 
 def _encode(payload: dict[str, Any]) -> bytes:
@@ -73,33 +77,6 @@ def _encode(payload: dict[str, Any]) -> bytes:
 
 # (the output, the input it settles, the subject, the dead-letter reason or None if conformed)
 Routed = tuple[OutgoingMessage, Delivery, str | None, str | None]
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerOptions:
-    """Tuning of a worker; the defaults suit one worker per core on NATS."""
-
-    durable: str = "schemashift-worker"  # workers with the same name share the raw stream
-    batch: int = 256
-    fetch_timeout: float = 0.25
-    ack_wait: float = 30.0
-    max_attempts: int = 5
-    window: int = 100  # new-shape events per registry observation
-    hold_timeout: float = 1.0  # longest wait before a partial window is observed
-    max_hold: float = 60.0  # a subject with no version yet dead-letters its events after this
-    sample_every: int = 1000  # every Nth known-shape event also feeds the analysis window
-    unreachable_budget: float = 30.0
-    limits: ParseLimits = DEFAULT_LIMITS
-    extractor: SubjectExtractor = field(default_factory=SubjectExtractor)
-    transform: TransformOptions | None = None
-
-
-@dataclass(slots=True)
-class WorkerStats:
-    conformed: int = 0
-    dead_lettered: int = 0
-    versions_applied: int = 0
-    observations: int = 0
 
 
 class Worker:
@@ -126,7 +103,7 @@ class Worker:
         self._raw_stream = stream_name(bus.prefix, StreamKind.RAW)
         self._states: dict[str, SubjectState] = {}
         self._stopping = asyncio.Event()
-        self._failing_since: float | None = None
+        self._budget = OutageBudget(self.options.unreachable_budget)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -137,14 +114,14 @@ class Worker:
         updates = asyncio.create_task(self._follow_updates(), name="worker-updates")
         try:
             while not self._stopping.is_set():
-                self._check_budget()
+                self._budget.check(self.bus.unreachable_for())
                 try:
                     batch = await raw.fetch(self.options.batch, self.options.fetch_timeout)
                 except BusError as exc:
-                    self._note_failure(exc)
+                    self._budget.failed(exc)
                     await self._pause(0.2)
                     continue
-                self._failing_since = None
+                self._budget.recovered()
                 await self.process(batch)
         finally:
             updates.cancel()
@@ -313,12 +290,12 @@ class Worker:
             await self.bus.publish_many([item[0] for item in out])
         except BusError as exc:
             # Not stored: ask for redelivery; the message ids make a partial publish harmless.
-            self._note_failure(exc)
+            self._budget.failed(exc)
             for _, delivery, _, _ in out:
                 with contextlib.suppress(BusError):
                     await delivery.nak(delay=1.0)
             return
-        self._failing_since = None
+        self._budget.recovered()
         for _, delivery, _, _ in out:
             with contextlib.suppress(BusError):  # an unacked output is redelivered, then deduped
                 await delivery.ack()
@@ -485,42 +462,20 @@ class Worker:
 
     def apply_update(self, body: bytes) -> None:
         """Apply one schema update event (the CloudEvent the relay publishes)."""
-        try:
-            event = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return
-        if not isinstance(event, dict) or event.get("type") != SCHEMA_UPDATED:
-            return
-        data = event.get("data")
-        if not isinstance(data, dict) or not isinstance(data.get("schema"), dict):
-            return
-        state = self._states.get(str(data.get("subject")))
-        if state is not None and isinstance(data.get("version"), int):
-            self._apply(state, data["version"], data["schema"], data.get("schema_id"))
+        update = parse_schema_update(body)
+        state = None if update is None else self._states.get(update.subject)
+        if update is not None and state is not None:
+            self._apply(state, update.version, update.schema, update.schema_id)
 
-    # -- failure budget -------------------------------------------------------------------
-
-    def _note_failure(self, exc: BaseException) -> None:
-        if self._failing_since is None:
-            self._failing_since = time.monotonic()
-        log.warning("bus trouble: %s", exc)
-
-    def _check_budget(self) -> None:
-        failing = 0.0 if self._failing_since is None else time.monotonic() - self._failing_since
-        down = max(self.bus.unreachable_for(), failing)
-        if down > self.options.unreachable_budget:
-            raise BusError(
-                f"the bus has been unreachable for {down:.1f} s, over the worker's budget of "
-                f"{self.options.unreachable_budget:g} s"
-            )
+    # -- retries ------------------------------------------------------------------------------
 
     async def _retry(self, connect: Callable[[], Any]) -> Any:
         while True:
             try:
                 return await connect()
             except BusError as exc:
-                self._note_failure(exc)
-                self._check_budget()
+                self._budget.failed(exc)
+                self._budget.check(self.bus.unreachable_for())
                 await self._pause(0.5)
 
     async def _pause(self, seconds: float) -> None:
