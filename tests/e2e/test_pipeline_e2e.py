@@ -9,10 +9,13 @@ causes no duplicate output or version.
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +28,12 @@ import pytest
 from schemashift.api.app import create_app
 from schemashift.bus import OutgoingMessage, connect_bus
 from schemashift.bus.nats import NatsBus
+from schemashift.cli import main as cli
 from schemashift.pipeline.envelope import decode_dead_letter
 from schemashift.pipeline.subscriber import SchemaUpdate, Subscriber
 from schemashift.registry.service import Registry
+from schemashift.server.settings import ServerSettings
+from schemashift.server.testing import running_server
 from tests.support.servers import NatsServer
 
 pytestmark = [pytest.mark.nats, pytest.mark.slow]
@@ -282,3 +288,47 @@ def test_sigkill_of_one_worker_loses_and_duplicates_nothing(
         registry.close()
     code, _, err = stop_worker(workers[1])
     assert code == 0, err.decode()
+
+
+def test_subscribe_command_catches_up_from_a_served_registry(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """`schemashift serve` on NATS learns a version from ingested events; `schemashift
+    subscribe --once` (a durable subscriber) prints it, and prints nothing new the second time."""
+    settings = ServerSettings(
+        db_url=f"sqlite:///{tmp_path / 'served.db'}", bus_url=nats_server.url, port=0, ui=False
+    )
+    batch = [
+        {
+            "specversion": "1.0",
+            "id": f"c-{i}",
+            "source": "shop",
+            "type": "order",
+            "data": payload("order", i, drifted=False),
+        }
+        for i in range(40)
+    ]
+    with running_server(settings) as server, httpx.Client(base_url=server.url) as http:
+        answer = http.post(
+            "/v1/events",
+            content=orjson.dumps(batch),
+            headers={"content-type": "application/cloudevents-batch+json"},
+        )
+        assert answer.json()["accepted"] == 40
+        deadline = time.monotonic() + 30
+        while http.get("/subjects").json() != ["shop/order"]:
+            assert time.monotonic() < deadline, "no version learned from the ingested events"
+            time.sleep(0.1)
+        command = ["subscribe", "--name", "cli", "--bus", nats_server.url]
+        command += ["--registry", server.url, "--once", "--idle", "1.5"]
+        first, second = io.StringIO(), io.StringIO()
+        deadline = time.monotonic() + 30
+        while not first.getvalue():  # the relay may publish a moment after registration
+            assert cli(command, first, io.StringIO()) == 0
+            assert time.monotonic() < deadline, "subscribe never printed the update"
+        assert cli(command, second, io.StringIO()) == 0
+    [line] = first.getvalue().splitlines()
+    update = json.loads(line)
+    assert (update["subject"], update["version"]) == ("shop/order", 1)
+    assert update["dataschema"].endswith("/subjects/shop%2Forder/versions/1/schema")
+    assert second.getvalue() == ""  # durable: already delivered
