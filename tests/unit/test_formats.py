@@ -165,3 +165,35 @@ _MIXED = [v for vs in POSITIVE.values() for v in vs] + [v for vs in NEGATIVE.val
 def test_batch_check_agrees_with_checking_each_value(fmt: str, values: list[str]) -> None:
     """A batch passes iff every value matches alone (the profile checks batches)."""
     assert all_match(fmt, values) == all(matches(fmt, v) for v in values)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.dates(), min_size=1, max_size=8), st.integers(min_value=0, max_value=7))
+def test_joined_batches_keep_value_boundaries(days: list[date], at: int) -> None:
+    """A batch is checked by one pattern call over its values joined by newlines; a value
+    that itself holds two valid values around a newline is still refused."""
+    values = [day.isoformat() for day in days]
+    assert all_match("date", values)
+    index = at % len(values)
+    glued = [*values[:index], values[index] + "\n" + values[index], *values[index + 1 :]]
+    assert not all_match("date", glued)
+    assert not all_match("uuid", [str(uuid.UUID(int=1)) + "\n" + str(uuid.UUID(int=2))])
+
+
+@pytest.mark.parametrize(
+    ("fmt", "values", "expected"),
+    [
+        ("date", ["2024-02-29", "2000-02-29", "2023-03-01"], True),
+        ("date", ["2024-01-01", "2023-02-29"], False),
+        ("date", ["1900-02-29"], False),
+        ("date-time", ["2024-02-29T00:00:00Z", "2023-02-28T00:00:00Z"], True),
+        ("date-time", ["2024-02-29T00:00:00Z", "2100-02-29T00:00:00Z"], False),
+        ("date", ["2024-04-30", "2024-04-31"], False),
+    ],
+)
+def test_february_29th_is_checked_per_value_in_a_batch(
+    fmt: str, values: list[str], expected: bool
+) -> None:
+    """Impossible days are refused by the pattern, February 29th by a leap-year check on
+    every value of the batch that has one."""
+    assert all_match(fmt, values) is expected

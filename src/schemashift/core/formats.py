@@ -17,7 +17,8 @@ was learned from. What each accepts:
   accepts, without a zone index.
 
 :func:`all_match` is the batch entry point used by the profile: it runs at C speed where it
-can (``map`` over a compiled pattern) and only falls back to Python for the calendar check.
+can (one pattern call over the whole batch joined by newlines) and only falls back to Python
+for the leap-year check of February 29th and for IPv6.
 """
 
 from __future__ import annotations
@@ -29,47 +30,81 @@ from collections.abc import Callable, Sequence
 # Most specific first: when several formats survive at a path, the first one is emitted.
 FORMATS: tuple[str, ...] = ("date-time", "date", "time", "uuid", "ipv4", "ipv6", "email", "uri")
 
-_D2 = "[0-9]{2}"
+# Every pattern below is a body for re.fullmatch that can never match a newline (explicit
+# character classes, no ``.`` or ``\s``): the batch checks rely on it (see _all_joined).
 _OFFSET = r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 _PARTIAL_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?"
-_FULL_DATE = r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
-_DATE_TIME_RE = re.compile(rf"{_FULL_DATE}[Tt]{_PARTIAL_TIME}{_OFFSET}")
-_DATE_RE = re.compile(_FULL_DATE)
-_TIME_RE = re.compile(rf"{_PARTIAL_TIME}{_OFFSET}")
-_UUID_RE = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+# Month and day together, so only February 29th needs a Python-level (leap-year) check.
+_FULL_DATE = (
+    r"[0-9]{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    r"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31|02-29)"
 )
+_DATE_TIME = rf"{_FULL_DATE}[Tt]{_PARTIAL_TIME}{_OFFSET}"
+_TIME = rf"{_PARTIAL_TIME}{_OFFSET}"
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_IPV4_RE = re.compile(rf"(?:{_OCTET}\.){{3}}{_OCTET}")
+_IPV4 = rf"(?:{_OCTET}\.){{3}}{_OCTET}"
 _IPV6_CHARS_RE = re.compile(r"[0-9A-Fa-f:.]{2,45}")
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_EMAIL_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
+_EMAIL = rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+"
 # RFC 3986 with flat character classes (fast, linear): scheme ":" ["//" authority] then
 # path/query characters and at most one "#"; "%" escapes are checked separately.
 _SUB = "!$&'()*+,;="
 _UNRESERVED = r"A-Za-z0-9\-._~"
 _AUTHORITY = rf"(?:[{_UNRESERVED}{_SUB}:%]*@)?[{_UNRESERVED}{_SUB}%]*(?::[0-9]*)?"
 _REST = rf"[{_UNRESERVED}{_SUB}:@%/?]*"
-# "//" must start a valid authority (host, optional port) ending the authority part.
-_URI_RE = re.compile(
-    rf"[A-Za-z][A-Za-z0-9+.\-]*:(?=.)(?://{_AUTHORITY}(?=[/?#]|\Z)|(?!//))"
+# "//" must start a valid authority (host, optional port) ending the authority part (the
+# end of the value is the end of the text or, in a batch, the newline after it).
+_URI = (
+    rf"[A-Za-z][A-Za-z0-9+.\-]*:(?=[^\n])(?://{_AUTHORITY}(?=[/?#\n]|\Z)|(?!//))"
     rf"{_REST}(?:#{_REST})?"
 )
 _BAD_ESCAPE = re.compile("%(?![0-9A-Fa-f]{2})")
+# A February 29th at the start of a value of a batch that already matched a date shape.
+_FEB_29 = re.compile(r"(?:\A|\n)([0-9]{4})-02-29")
 
-_DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-def _calendar_valid(text: str) -> bool:
-    """Day-of-month check for a string the date pattern already matched (``YYYY-MM-DD…``)."""
-    day = int(text[8:10])
-    if day <= 28:
-        return True
-    year, month = int(text[0:4]), int(text[5:7])
-    if month == 2 and day == 29:
-        return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    return day <= _DAYS_IN_MONTH[month]
+def _all_joined(body: str) -> Callable[[Sequence[str]], bool]:
+    """A batch check: every value fullmatches ``body`` (which never matches a newline).
+
+    The values are joined with newlines and matched by one ``body(\\nbody)*`` call: a
+    newline can only be a separator, so each value is matched exactly, with no per-value
+    match object or call. A value containing a newline cannot match, so such a batch
+    fails (detected by counting newlines, which also keeps the segments aligned).
+    """
+    # Each value is matched inside an atomic group that ends at its separator: the regex
+    # may backtrack within a value, never back into an earlier one (no blow-up on a batch
+    # that fails late).
+    one = rf"(?>(?:{body})(?=\n|\Z))"
+    many = re.compile(rf"{one}(?:\n{one})*")
+
+    def check(values: Sequence[str]) -> bool:
+        joined = "\n".join(values)
+        if joined.count("\n") != len(values) - 1:
+            return False
+        return many.fullmatch(joined) is not None
+
+    return check
+
+
+def _all_dates(body: str) -> Callable[[Sequence[str]], bool]:
+    shape = _all_joined(body)
+
+    def check(values: Sequence[str]) -> bool:
+        if not shape(values):
+            return False
+        # The pattern already refused impossible days except February 29th of common years.
+        joined = "\n".join(values) if len(values) > 1 else values[0]
+        if "-02-29" not in joined:
+            return True
+        return all(_leap(int(m.group(1))) for m in _FEB_29.finditer(joined))
+
+    return check
 
 
 def _is_ipv6(text: str) -> bool:
@@ -82,32 +117,11 @@ def _is_ipv6(text: str) -> bool:
     return True
 
 
-def _all_fullmatch(pattern: re.Pattern[str]) -> Callable[[Sequence[str]], bool]:
-    match = pattern.fullmatch
-
-    def check(values: Sequence[str]) -> bool:
-        return all(map(match, values))
-
-    return check
-
-
-def _all_dates(pattern: re.Pattern[str]) -> Callable[[Sequence[str]], bool]:
-    shape = _all_fullmatch(pattern)
-
-    def check(values: Sequence[str]) -> bool:
-        if not shape(values):
-            return False
-        # Only days 29–31 can be impossible; the pattern already bounded month and day.
-        return all(_calendar_valid(v) for v in values if v[8] == "3" or v[8:10] == "29")
-
-    return check
-
-
 def _all_ipv6(values: Sequence[str]) -> bool:
     return all(map(_is_ipv6, values))
 
 
-_all_uri_shapes = _all_fullmatch(_URI_RE)
+_all_uri_shapes = _all_joined(_URI)
 
 
 def _all_uris(values: Sequence[str]) -> bool:
@@ -117,13 +131,13 @@ def _all_uris(values: Sequence[str]) -> bool:
 
 
 _BATCH_CHECKS: dict[str, Callable[[Sequence[str]], bool]] = {
-    "date-time": _all_dates(_DATE_TIME_RE),
-    "date": _all_dates(_DATE_RE),
-    "time": _all_fullmatch(_TIME_RE),
-    "uuid": _all_fullmatch(_UUID_RE),
-    "ipv4": _all_fullmatch(_IPV4_RE),
+    "date-time": _all_dates(_DATE_TIME),
+    "date": _all_dates(_FULL_DATE),
+    "time": _all_joined(_TIME),
+    "uuid": _all_joined(_UUID),
+    "ipv4": _all_joined(_IPV4),
     "ipv6": _all_ipv6,
-    "email": _all_fullmatch(_EMAIL_RE),
+    "email": _all_joined(_EMAIL),
     "uri": _all_uris,
 }
 
