@@ -29,30 +29,25 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from schemashift.bus.base import (
     Bus,
     DeliverPolicy,
     Delivery,
-    OutgoingMessage,
     StreamKind,
     SubscribeOptions,
     Subscription,
     stream_name,
 )
-from schemashift.core.canonical import canonical_bytes
 from schemashift.core.transform import Rejected
 from schemashift.errors import BusError, InvalidSchemaError, RegistryError, StoreError
 from schemashift.monitoring.metrics import Metrics
-from schemashift.pipeline.cloudevents import RawEvent, Unreadable, parse_message
+from schemashift.pipeline.cloudevents import Unreadable, parse_message
 from schemashift.pipeline.envelope import (
     ConformedTemplate,
     DeadLetterReason,
-    dead_letter,
-    input_identity,
     parse_schema_update,
 )
+from schemashift.pipeline.outputs import Outputs, Routed
 from schemashift.pipeline.shapes import shape_of
 from schemashift.pipeline.subject_state import Held, SubjectState
 from schemashift.pipeline.subjects import BusSubjects
@@ -66,17 +61,6 @@ from schemashift.pipeline.worker_options import (
 log = logging.getLogger("schemashift.worker")
 
 __all__ = ["DEFAULT_REGISTRY_URL", "Worker", "WorkerOptions", "WorkerStats"]
-
-
-def _encode(payload: dict[str, Any]) -> bytes:
-    try:
-        return orjson.dumps(payload)
-    except TypeError:  # integers past 64 bits: the exact (slower) encoder
-        return canonical_bytes(payload)
-
-
-# (the output, the input it settles, the subject, the dead-letter reason or None if conformed)
-Routed = tuple[OutgoingMessage, Delivery, str | None, str | None]
 
 
 class Worker:
@@ -98,9 +82,8 @@ class Worker:
         self.registry_url = registry_url
         self.options = options or WorkerOptions()
         self.stats = WorkerStats()
-        self._clock = clock
         self._subjects = BusSubjects(bus.prefix)
-        self._raw_stream = stream_name(bus.prefix, StreamKind.RAW)
+        self._out = Outputs(self._subjects, stream_name(bus.prefix, StreamKind.RAW), clock)
         self._states: dict[str, SubjectState] = {}
         self._stopping = asyncio.Event()
         self._budget = OutageBudget(self.options.unreachable_budget)
@@ -172,7 +155,7 @@ class Worker:
 
     async def _route(self, delivery: Delivery) -> Routed | None:
         if delivery.delivery_count > self.options.max_attempts:
-            return self._dead(
+            return self._out.dead(
                 delivery,
                 DeadLetterReason.MAX_DELIVER_EXCEEDED,
                 f"delivered {delivery.delivery_count} times without being settled",
@@ -182,7 +165,7 @@ class Worker:
             delivery.data, delivery.headers, self.options.extractor, self.options.limits
         )
         if isinstance(event, Unreadable):
-            return self._dead(delivery, event.code, event.message, event.subject)
+            return self._out.dead(delivery, event.code, event.message, event.subject)
         state = self._states.get(event.subject)
         if state is None:
             state = await self._load_subject(event.subject)
@@ -191,7 +174,7 @@ class Worker:
             self.metrics.events_in.labels(event.subject).inc()
         shape = shape_of(event.payload)
         if shape in state.quarantined:
-            return self._dead(
+            return self._out.dead(
                 delivery,
                 DeadLetterReason.QUARANTINED,
                 "this shape is a quarantined drift awaiting a decision",
@@ -202,86 +185,15 @@ class Worker:
         if state.transformer is not None and shape in state.known:
             if state.seen % self.options.sample_every == 0:
                 state.samples.append(event.payload)
-            result = self._transform(state, event)
+            result = self._out.transform(state, event)
             if not isinstance(result, Rejected):
-                return self._conformed(state, delivery, event, result)
+                return self._out.conformed(state, delivery, event, result)
             # A known shape the version refuses (a new enum value, a longer string…) is drift
             # in the values: let the registry see it in the next window before giving up.
             state.hold(Held(delivery, event, shape, now, now, rejected=True), now)
             return None
         state.hold(Held(delivery, event, shape, now, now), now)
         return None
-
-    def _transform(self, state: SubjectState, event: RawEvent) -> bytes | Rejected:
-        transformer = state.transformer
-        assert transformer is not None  # callers check
-        if event.body is not None and transformer.has_fast_path:
-            return transformer.transform_bytes(event.body)  # typed decode in C when it fits
-        # already parsed strictly: conform the decoded payload rather than parse again
-        conformed = transformer(event.payload)
-        return conformed if isinstance(conformed, Rejected) else _encode(conformed.payload)
-
-    def _conform(self, state: SubjectState, delivery: Delivery, event: RawEvent) -> Routed:
-        result = self._transform(state, event)
-        if isinstance(result, Rejected):
-            first = result.reasons[0]
-            return self._dead(
-                delivery,
-                str(first.code),
-                f"not conformable to version {result.version}: {first.message}",
-                event.subject,
-                details=[
-                    {"code": str(r.code), "path": r.path, "message": r.message}
-                    for r in result.reasons
-                ],
-            )
-        return self._conformed(state, delivery, event, result)
-
-    def _conformed(
-        self, state: SubjectState, delivery: Delivery, event: RawEvent, body: bytes
-    ) -> Routed:
-        template = state.template
-        assert template is not None  # set together with the transformer
-        message = template.message(
-            body,
-            msg_id=self._identity(delivery),
-            event_id=event.id,
-            source=event.source,
-            type_=event.type,
-            time=event.time,
-            subject=event.subject,
-        )
-        return message, delivery, event.subject, None
-
-    def _dead(
-        self,
-        delivery: Delivery,
-        reason: str,
-        message: str,
-        subject: str | None,
-        *,
-        details: Sequence[dict[str, Any]] = (),
-        quarantine_id: int | None = None,
-    ) -> Routed:
-        record = dead_letter(
-            self._subjects,
-            reason=reason,
-            message=message,
-            subject=subject,
-            data=delivery.data,
-            headers=delivery.headers,
-            raw_subject=delivery.subject,
-            raw_seq=delivery.stream_seq,
-            delivery_count=delivery.delivery_count,
-            msg_id=self._identity(delivery),
-            now=self._clock(),
-            details=details,
-            quarantine_id=quarantine_id,
-        )
-        return record, delivery, subject, reason
-
-    def _identity(self, delivery: Delivery) -> str:
-        return input_identity(self._raw_stream, delivery.stream_seq)
 
     async def _emit(self, out: list[Routed]) -> None:
         if not out:
@@ -381,7 +293,7 @@ class Worker:
                 if not h.rejected:  # a known shape stays usable; only its refused values wait
                     state.quarantined[h.shape] = result.quarantine_id
             return [
-                self._dead(
+                self._out.dead(
                     h.delivery,
                     DeadLetterReason.QUARANTINED,
                     "; ".join(result.reasons) or "drift quarantined by the registry",
@@ -395,7 +307,7 @@ class Worker:
             if waiting:
                 state.put_back(waiting, min(h.held_at for h in waiting))
             return [
-                self._dead(
+                self._out.dead(
                     h.delivery,
                     DeadLetterReason.NO_SCHEMA,
                     f"no version of {state.subject!r} after {self.options.max_hold:g} s",
@@ -406,19 +318,19 @@ class Worker:
             ]
         if decision != "insufficient_samples":
             state.known.update(h.shape for h in held)
-            return [self._conform(state, h.delivery, h.event) for h in held]
+            return [self._out.conform(state, h.delivery, h.event) for h in held]
         # Not enough samples to decide yet: what fits the current version goes out; what it
         # refuses waits for more samples (up to max_hold) rather than being dead-lettered now.
         out: list[Routed] = []
         again: list[Held] = []
         for h in held:
-            body = self._transform(state, h.event)
+            body = self._out.transform(state, h.event)
             if not isinstance(body, Rejected):
-                out.append(self._conformed(state, h.delivery, h.event, body))
+                out.append(self._out.conformed(state, h.delivery, h.event, body))
             elif now - h.held_at < self.options.max_hold:
                 again.append(h)
             else:
-                out.append(self._conform(state, h.delivery, h.event))
+                out.append(self._out.conform(state, h.delivery, h.event))
         if again:
             state.put_back(again, min(h.held_at for h in again))
         return out
