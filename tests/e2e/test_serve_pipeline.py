@@ -155,7 +155,8 @@ def test_distributed_api_and_worker_processes(
 @pytest.mark.slow
 def test_the_demo_shows_versions_and_a_quarantine(tmp_path: Path) -> None:
     """What `make run` promises a newcomer: with the demo producer on, subjects appear,
-    versions evolve and a drift is quarantined — on the default demo settings."""
+    versions evolve (a new optional field, a widened type) and a *forbidden* change is
+    quarantined for the policy the demo configures — on the default demo settings."""
     settings = ServerSettings(db_url=f"sqlite:///{tmp_path / 'demo.db'}", port=0, demo=True)
     with running_server(settings) as server, httpx.Client(base_url=server.url) as http:
 
@@ -166,7 +167,47 @@ def test_the_demo_shows_versions_and_a_quarantine(tmp_path: Path) -> None:
                 return body
             return None
 
+        def drift_codes(subject: str) -> set[str]:
+            events = http.get(f"/v1/subjects/{subject.replace('/', '%2F')}/drift").json()
+            rows = events if isinstance(events, list) else events.get("events", [])
+            return {
+                f"{c['code']}:{c['path']}"
+                for e in rows
+                if e["decision"] == "registered"
+                for c in e["changes"]
+            }
+
+        def all_promised() -> bool:
+            orders, clicks = drift_codes("shop/order.created"), drift_codes("web/page.clicked")
+            return (
+                "property_added:/viewport" in clicks
+                and "property_added:/gift_message" in orders
+                and "type_widened:/line_items/*/quantity" in orders
+            )
+
         body = eventually(promised, within=90.0)
+        eventually(all_promised, within=90.0)
+
+        def forbidden_quarantined() -> list[dict[str, Any]] | None:
+            items: list[dict[str, Any]] = http.get(
+                "/v1/quarantine", params={"status": "open"}
+            ).json()
+            reasons: dict[str, str] = {}
+            for item in items:
+                reasons[item["subject"]] = reasons.get(item["subject"], "") + str(item["reasons"])
+            payment = reasons.get("billing/payment.succeeded", "")
+            signup = reasons.get("identity/user.signed_up", "")
+            if "not FULL compatible" in payment and "/amount" in payment and signup:
+                return items
+            return None
+
+        items = eventually(forbidden_quarantined, within=90.0)
+        signups = [i for i in items if i["subject"] == "identity/user.signed_up"]
+        assert any("welcome-mailer" in r for i in signups for r in i["reasons"]), signups
+        for item in items:  # nothing but the forbidden changes is quarantined
+            assert item["subject"] in ("billing/payment.succeeded", "identity/user.signed_up")
+        versions = http.get("/subjects/billing%2Fpayment.succeeded/versions").json()
+        assert versions == [1]  # the forbidden change never became a version
     assert body["totals"]["events_per_second"] > 0
 
 

@@ -17,8 +17,9 @@ exhausted budget is a finding (``too_complex``), never a guess.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ from schemashift.core.schema import (
 )
 
 DEFAULT_BUDGET = 20_000
+_NOTHING_SEEN = Observations({})
 
 
 @dataclass(slots=True)
@@ -332,8 +334,22 @@ class Checker:
         return False
 
     def disjoint(self, writer: Writer, other: Schema) -> bool:
-        """Proven: no writer value is valid under ``other`` (see ``disjoint.py``)."""
-        return disjoint(self, writer, other)
+        """Proven: no writer value is valid under ``other`` (see ``disjoint.py``). Proven for
+        every value the writer's schema allows: the proofs do not follow instance paths, so
+        no observed data is used."""
+        with self.blind():
+            return disjoint(self, writer, other)
+
+    @contextlib.contextmanager
+    def blind(self) -> Iterator[None]:
+        """Checks whose paths are not instance locations (property names, disjointness) run
+        without the profile's evidence, as under ``strict`` apart from undeclared names."""
+        saved = self.observations
+        self.observations = _NOTHING_SEEN
+        try:
+            yield
+        finally:
+            self.observations = saved
 
     def expand_writer(self, schemas: tuple[Schema, ...]) -> Writer:
         """A writer conjunction without case splits (choices are dropped: over-approximation)."""

@@ -166,13 +166,14 @@ def property_counts(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list[Fi
 def property_names(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list[Finding]:
     if r.property_names is None or "object" not in w.types:
         return []
-    if not ch.against(Writer((), frozenset({"string"})), r.property_names, path):
-        return []  # the reader accepts every name
-    for core in w.cores:
-        if core.property_names is not None and not ch.subset(
-            (core.property_names,), r.property_names, path
-        ):
-            return []
+    with ch.blind():  # names are not values at this path: the profile says nothing of them
+        if not ch.against(Writer((), frozenset({"string"})), r.property_names, path):
+            return []  # the reader accepts every name
+        for core in w.cores:
+            if core.property_names is not None and not ch.subset(
+                (core.property_names,), r.property_names, path
+            ):
+                return []
         if is_false(core.additional_properties or TRUE) and not core.pattern_properties:
             names = [n for n, s in core.properties if not is_false(s)]
             if all(ch.valid(ch.reader_doc, r.property_names.pointer, n) for n in names):

@@ -60,6 +60,8 @@ class Observations:
             names = {name for name, count in seen.items() if count}
             if _get(stats, "nulls", 0):
                 names.add("null")
+            if not names:
+                continue  # a path with no value (an empty profile's root) is no evidence
             self._paths.append(_Path(segments(key), stats, categories(frozenset(names))))
 
     @classmethod
