@@ -97,3 +97,58 @@ def test_literal_and_full_wildcard_match(tokens: list[str]) -> None:
     subject = ".".join(tokens)
     assert subject_matches(subject, subject)
     assert subject_matches(">", subject)
+
+
+class ManualClock:
+    """Time that moves only when the test says so (ack deadlines without sleeping)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+settle = st.sampled_from(["ack", "nak", "term", "drop"])
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=3), st.lists(settle, max_size=4)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_no_message_is_lost_or_settled_twice(steps: list[tuple[int, list[str]]]) -> None:
+    """Any interleaving of publishes and ack/nak/term/abandon settles each message exactly
+    once in the end: abandoned and nak-ed messages come back until someone acks them."""
+
+    async def main() -> None:
+        clock = ManualClock()
+        bus = MemoryBus(clock=clock)
+        sub = await bus.subscribe(
+            RAW, durable="w", options=SubscribeOptions(ack_wait=5.0, max_deliver=1_000)
+        )
+        published: list[bytes] = []
+        settled: list[bytes] = []
+        for publishes, outcomes in steps:
+            for _ in range(publishes):
+                body = str(len(published)).encode()
+                published.append(body)
+                await bus.publish(RAW, body)
+            for message, outcome in zip(
+                await sub.fetch(len(outcomes) or 1, 0), outcomes, strict=False
+            ):
+                if outcome in ("ack", "term"):
+                    await getattr(message, outcome)()
+                    settled.append(message.data)
+                elif outcome == "nak":
+                    await message.nak()
+            clock.now += 6.0  # every unsettled delivery expires
+        while batch := await sub.fetch(100, 0):
+            for message in batch:
+                await message.ack()
+                settled.append(message.data)
+        assert sorted(settled, key=int) == published
+
+    asyncio.run(main())
