@@ -135,20 +135,20 @@ def test_a_reader_inferred_from_the_profile_is_compatible() -> None:
     assert not check_compatibility(before, after, "BACKWARD").compatible
 
 
-PAYLOAD = st.fixed_dictionaries(
-    {},
-    optional={
-        "n": st.integers(-5, 5),
-        "s": st.sampled_from(["a", "bb", "x@y.io", "2026-01-01", "ccc"]),
-        "k": st.sampled_from(["red", "green"]),
-    },
-)
+EMAIL = st.integers(0, 10**6).map(lambda n: f"u{n}@example.com")
+
+
+def payloads(text: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(
+        {},
+        optional={"n": st.integers(-5, 5), "s": text, "k": st.sampled_from(["red", "green"])},
+    )
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(PAYLOAD, min_size=1, max_size=25),
-    st.lists(PAYLOAD, min_size=1, max_size=25),
+    st.lists(payloads(st.one_of(EMAIL, st.sampled_from(["a", "bb", "ccc"]))), max_size=25),
+    st.lists(payloads(EMAIL), min_size=1, max_size=25),  # readers often say format: email
 )
 def test_observed_verdict_is_sound_for_the_profiled_data(
     seen: list[dict[str, Any]], other: list[dict[str, Any]]
@@ -156,7 +156,7 @@ def test_observed_verdict_is_sound_for_the_profiled_data(
     """If observed BACKWARD says compatible, every profiled payload valid under the writer is
     valid under the reader, formats asserted (readers inferred from other data, so the
     proof comes from the per-path statistics, not from the reader being the profile's)."""
-    writer = profile_of(*seen[: max(1, len(seen) // 2)]).finish()
+    writer = profile_of(*seen[: len(seen) // 2]).finish()
     reader = profile_of(*other).finish()
     if not observed(writer, reader, profile_of(*seen)).compatible:
         return
