@@ -120,6 +120,25 @@ def test_new_optional_property_with_an_inferred_enum_is_compatible() -> None:
     assert observed(old, seen.finish(), seen).compatible
 
 
+def test_new_optional_object_with_required_fields_is_compatible() -> None:
+    """The demo's `viewport` drift, once quarantined: a new optional object property whose
+    own fields are required. The open writer never declared it, so it used to count as an
+    object that may lack `width`/`height`; the profile shows every one seen had both."""
+    old = obj(url={"type": "string"})
+    viewport = {
+        "type": "object",
+        "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}},
+        "required": ["height", "width"],
+    }
+    new = obj(url={"type": "string"}, viewport=viewport)
+    seen = profile_of(
+        {"url": "u"}, *({"url": "u", "viewport": {"width": w, "height": 9}} for w in range(40))
+    )
+    assert observed(old, new, seen).compatible
+    partial = profile_of({"url": "u", "viewport": {"width": 3}})
+    assert codes(observed(old, new, partial)) == {FindingCode.REQUIRED_ADDED}
+
+
 def test_a_reader_inferred_from_the_profile_is_compatible() -> None:
     """Per-branch requirements of a tagged union cannot be read off per-path statistics; a
     reader that *is* the profile's inferred schema accepts every profiled payload (analyzer
