@@ -40,9 +40,15 @@ class Policy(StrEnum):
       names under an *implicit* open model (no ``additionalProperties`` keyword) are assumed
       absent. Explicit ``additionalProperties: true`` or a schema is still honoured. Not sound
       for producers that do emit undeclared properties — use ``observed`` to know.
-    - ``observed``: like ``strict``, except that undeclared names are judged by the profile of
-      the data actually seen: a name never observed, or observed only with values the reader
-      accepts, is not a finding. Sound for everything that was emitted.
+    - ``observed``: like ``strict``, except that the profile of the data actually seen (the
+      writer's data) is evidence: an undeclared name never observed, or observed only with
+      values the reader accepts, is not a finding; nor is a reader constraint the writer
+      lacks when every value seen at that path meets it (the exact distinct sample validated
+      one by one; every string matching a ``format``; the extremes seen within bounds and
+      lengths; a property present in every object seen; only accepted types seen); nor is
+      any finding when the reader *is* the profile's inferred schema (every profiled payload
+      validates against it). Sound for everything the profile covers; paths with no
+      observation, property names and disjointness proofs use no evidence.
     """
 
     STRICT = "strict"
