@@ -6,6 +6,7 @@ which is what lets the bus drop the copy a redelivered input would otherwise pro
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -37,13 +38,28 @@ class Outputs:
     """Makes the one output of each input, for one worker."""
 
     def __init__(
-        self, subjects: BusSubjects, raw_stream: str, clock: Callable[[], datetime]
+        self,
+        subjects: BusSubjects,
+        raw_stream: str,
+        clock: Callable[[], datetime],
+        on_latency: Callable[[float], None] | None = None,
     ) -> None:
         self._subjects = subjects
         self._raw_stream = raw_stream
         self._clock = clock
+        # receives the seconds each transform took (the transform latency histogram)
+        self._on_latency = on_latency
 
     def transform(self, state: SubjectState, event: RawEvent) -> bytes | Rejected:
+        if self._on_latency is None:
+            return self._transform(state, event)
+        started = time.perf_counter()
+        try:
+            return self._transform(state, event)
+        finally:
+            self._on_latency(time.perf_counter() - started)
+
+    def _transform(self, state: SubjectState, event: RawEvent) -> bytes | Rejected:
         transformer = state.transformer
         assert transformer is not None  # callers check
         if event.body is not None and transformer.has_fast_path:

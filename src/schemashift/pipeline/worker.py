@@ -83,7 +83,12 @@ class Worker:
         self.options = options or WorkerOptions()
         self.stats = WorkerStats()
         self._subjects = BusSubjects(bus.prefix)
-        self._out = Outputs(self._subjects, stream_name(bus.prefix, StreamKind.RAW), clock)
+        self._out = Outputs(
+            self._subjects,
+            stream_name(bus.prefix, StreamKind.RAW),
+            clock,
+            on_latency=metrics.transform_latency.observe if metrics is not None else None,
+        )
         self._states: dict[str, SubjectState] = {}
         self._stopping = asyncio.Event()
         self._budget = OutageBudget(self.options.unreachable_budget)
