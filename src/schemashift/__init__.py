@@ -58,6 +58,11 @@ _EXPORTS: dict[str, str] = {
     "install_auth": "schemashift.security",
     "load_auth_config": "schemashift.security",
     "Subscriber": "schemashift.pipeline.subscriber",
+    "SchemaUpdate": "schemashift.pipeline.envelope",
+    "Worker": "schemashift.pipeline.worker",
+    "OutboxRelay": "schemashift.pipeline.relay",
+    "connect_bus": "schemashift.bus",
+    "MemoryBus": "schemashift.bus",
     "verify_signature": "schemashift.webhooks.verify",
     "SignatureError": "schemashift.webhooks.verify",
     # Errors
