@@ -257,14 +257,13 @@ class Node:
         self.strings += n
         distinct = self.distinct
         if distinct is None and not self.formats:  # only the length range is left to update
-            self._string_lengths(min(map(len, values)), max(map(len, values)))
+            self._string_lengths(set(map(len, values)))
             return
         # Lengths, formats and the sketch depend only on the distinct values, and streams
         # repeat strings a lot (statuses, URLs, names): deduplicate once, in C, and do the
         # rest on the unique values.
         unique = set(values)
-        hi = max(map(len, unique))
-        self._string_lengths(min(map(len, unique)), hi)
+        hi = self._string_lengths(set(map(len, unique)))
         if distinct is not None and hi <= max_length:
             # Values already in the sketch passed every surviving format when first seen,
             # so only new ones need checking; repeated URLs and timestamps cost nothing.
@@ -281,11 +280,18 @@ class Node:
             # Any order will do: the result is whether every string matched.
             self.formats = surviving(self.formats, list(unique))
 
-    def _string_lengths(self, lo: int, hi: int) -> None:
+    def _string_lengths(self, lengths: set[int]) -> int:
+        """Widen the length range to a batch's lengths; returns the batch's longest.
+
+        Lengths come as a set (``set(map(len, batch))``): one C pass building a small set
+        costs half as much as the two passes of ``min(map(len, …))``/``max(map(len, …))``.
+        """
+        lo, hi = min(lengths), max(lengths)
         if self.str_min is None or lo < self.str_min:
             self.str_min = lo
         if self.str_max is None or hi > self.str_max:
             self.str_max = hi
+        return hi
 
     def _flush_numbers(self, values: list[Any], integers: bool, limit: int) -> None:
         n = len(values)
