@@ -26,7 +26,7 @@ from typing import Any
 from schemashift.core.canonical import canonical_text
 from schemashift.core.compat.disjoint import disjoint
 from schemashift.core.compat.model import Finding, FindingCode, Policy
-from schemashift.core.compat.observed import Observations, Seen
+from schemashift.core.compat.observed import Observations, Seen, formats_within
 from schemashift.core.compat.writer import Writer, category_of, is_false
 from schemashift.core.schema import (
     BoolSchema,
@@ -387,7 +387,7 @@ class Checker:
             return False
         if not all(self.valid(self.reader_doc, reader.pointer, v) for v in seen.values):
             return False
-        return all(seen.has_format(name) for name in _formats_within(self.reader_doc, reader))
+        return all(seen.has_format(name) for name in formats_within(self.reader_doc, reader))
 
     def _observed_below(self, path: str) -> bool:
         """Whether some observed path lies at or below ``path`` (wildcards matching)."""
@@ -431,24 +431,6 @@ def _conditional(document: SchemaDocument, node: SchemaNode) -> str | None:
     if not isinstance(raw, dict) or "if" not in raw:
         return None
     return canonical_text([raw.get("if"), raw.get("then"), raw.get("else")])
-
-
-def _formats_within(document: SchemaDocument, node: SchemaNode) -> set[str]:
-    """Every ``format`` written anywhere inside the node's raw text (over-approximation: a
-    format in a branch that does not apply is still required to hold)."""
-    found: set[str] = set()
-    stack: list[Any] = [document.raw_at(node.pointer)]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if isinstance(item.get("format"), str):
-                found.add(item["format"])
-            if "$ref" in item or "$dynamicRef" in item:
-                found.add("\0unresolved")  # a format behind a reference is not looked up
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
 
 
 def _too_complex(path: str) -> Finding:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemashift.core.compat.writer import categories
+from schemashift.core.schema import SchemaDocument, SchemaNode
 
 _SCALARS = frozenset({"null", "boolean", "integer", "fraction", "string"})
 
@@ -184,3 +185,21 @@ def _matches(observed: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
     return len(observed) == len(wanted) and all(
         o == w or o == "*" or w == "*" for o, w in zip(observed, wanted, strict=True)
     )
+
+
+def formats_within(document: SchemaDocument, node: SchemaNode) -> set[str]:
+    """Every ``format`` written anywhere inside the node's raw text (over-approximation: a
+    format in a branch that does not apply is still required to hold)."""
+    found: set[str] = set()
+    stack: list[Any] = [document.raw_at(node.pointer)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("format"), str):
+                found.add(item["format"])
+            if "$ref" in item or "$dynamicRef" in item:
+                found.add("\0unresolved")  # a format behind a reference is not looked up
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
