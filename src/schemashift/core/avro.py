@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from schemashift.core.jsonparse import json_type_name
 from schemashift.errors import InvalidSchemaError
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -92,7 +93,7 @@ class _Converter:
         if types in _PRIMITIVE:
             return _PRIMITIVE[types]
         if "const" in schema:
-            return self.convert({"type": _json_type(schema["const"])}, name)
+            return self.convert({"type": json_type_name(schema["const"])}, name)
         return list(_ANY_SCALAR)
 
     def _object(self, schema: dict[str, Any], name: str) -> AvroType:
@@ -161,17 +162,3 @@ def _kind(branch: AvroType) -> str | None:
         return branch
     kind = str(branch.get("type"))
     return None if kind in ("record", "enum", "fixed") else kind
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "object" if isinstance(value, dict) else "array"

@@ -12,23 +12,11 @@ from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 
+from schemashift.core.compat.model import CompatibilityMode
 from schemashift.registry.refusals import InvalidConfigError, InvalidModeError
 
-
-class Compatibility(StrEnum):
-    """Confluent's compatibility levels, with the same meaning for JSON Schema."""
-
-    NONE = "NONE"
-    BACKWARD = "BACKWARD"
-    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
-    FORWARD = "FORWARD"
-    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
-    FULL = "FULL"
-    FULL_TRANSITIVE = "FULL_TRANSITIVE"
-
-    @property
-    def transitive(self) -> bool:
-        return self.value.endswith("_TRANSITIVE")
+# The registry speaks the compatibility checker's modes; one enum, two names.
+Compatibility = CompatibilityMode
 
 
 class Mode(StrEnum):

@@ -9,6 +9,7 @@ type changed) thus becomes ``{"string": […], "object": […]}``.
 
 from __future__ import annotations
 
+from schemashift.core.jsonparse import json_type_name
 from schemashift.core.schema.nodes import BoolSchema, Schema, SchemaDocument, SchemaNode
 
 ANY = "any"
@@ -26,22 +27,8 @@ def implied_types(node: SchemaNode) -> frozenset[str]:
         return frozenset({"array"})
     if node.const is not None or node.enum is not None:
         values = [node.const.value] if node.const is not None else list(node.enum or ())
-        return frozenset(_json_type(v) for v in values)
+        return frozenset(json_type_name(v) for v in values)
     return frozenset({ANY})
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def _meet(first: str, second: str) -> str | None:
