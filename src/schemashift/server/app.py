@@ -35,6 +35,7 @@ import uvicorn
 from schemashift.errors import BusError
 from schemashift.monitoring.logs import get_logger, log_event
 from schemashift.monitoring.metrics import Metrics
+from schemashift.security.limits import install_body_limit
 from schemashift.server.demo_producer import (
     CloudEvent,
     DemoProducer,
@@ -167,6 +168,8 @@ class SchemaShiftServer:
             **parts.state,
         }
         app = self._app = create_app(registry, routers=optional_routers(s, parts), state=state)
+        # every body is bounded before any route reads it (ingest keeps its own smaller limit)
+        install_body_limit(app)
         if auth is not None:
             from schemashift.security.middleware import install_auth
 
