@@ -4,7 +4,7 @@ Steady state is a payload whose objects have key orders seen before. For those, 
 of the keys finds a :class:`ShapeEntry` whose ``children`` list is aligned with
 ``obj.values()``, so there is no per-key dictionary lookup: a plan for the tuple of value
 types appends every scalar to its node's buffer in one C-level pass, and narrow shapes that
-keep recurring get a compiled walker (core/shape.py). Arrays and map values of scalars are
+keep recurring get a walker (core/shape.py). Arrays and map values of scalars are
 routed to their buffers in C as well. New key orders take the slow path once, which may
 create children, count a new key set, or fold an object with too many keys into a map.
 """
@@ -25,15 +25,22 @@ from schemashift.core.node import (
 )
 from schemashift.core.node_merge import fold_children
 from schemashift.core.profile_options import ProfileOptions
-from schemashift.core.shape import MAX_PLANS, ShapeCompiler, make_plan, route_scalars
+from schemashift.core.shape import (
+    MAX_PLANS,
+    MAX_WALKER_KEYS,
+    ShapeCompiler,
+    make_plan,
+    route_scalars,
+)
 
 # Key orders cached per object path; more only costs the slow path, not correctness.
 SHAPE_CACHE_SIZE = 64
-# Narrow shapes (at most COMPILE_MAX_KEYS keys) get a compiled walker on their
-# COMPILE_AFTER-th occurrence: compiling costs about as much as routing a few dozen objects
-# by plan, and for wide records the plan's C-level pass is as fast as compiled code.
-COMPILE_AFTER = 48
-COMPILE_MAX_KEYS = 16
+# Narrow shapes (at most COMPILE_MAX_KEYS keys) get a walker on their COMPILE_AFTER-th
+# occurrence. Walkers come from factories compiled once at import (core/shape.py), so making
+# one costs a closure, and a few sightings are enough to tell a recurring shape; for wide
+# records the plan's C-level pass is as fast as a walker.
+COMPILE_AFTER = 4
+COMPILE_MAX_KEYS = MAX_WALKER_KEYS
 
 AddObject = Callable[[Node, dict[str, Any]], None]
 

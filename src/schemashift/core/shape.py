@@ -4,16 +4,16 @@ Two precompiled paths, chosen by the width of the object (core/ingest.py):
 
 * a :class:`Plan` per (key order, value types): no compilation, scalars appended in one
   C-level pass; cheapest for wide records and for shapes seen only a few times;
-* a compiled walker for narrow shapes that recur: once an object shape (one key order at
-  one path) has recurred ``COMPILE_AFTER`` times, the profile compiles a small
-function for it: it unpacks ``obj.values()`` into locals in one C-level step and, per
-position, appends a scalar straight to the child's buffer or hands a container to the
-recursive walk, with the type check predicted from the values seen when compiling. A
-misprediction only takes the general branch; it is never wrong.
+* a walker for narrow shapes that recur: once an object shape (one key order at one path)
+  has recurred ``COMPILE_AFTER`` times, the profile makes a small function for it: it
+  unpacks ``obj.values()`` into locals in one C-level step and, per position, appends a
+  scalar straight to the child's buffer or hands a container to the recursive walk, with
+  the type check predicted from the values seen when it was made. A misprediction only
+  takes the general branch; it is never wrong.
 
-The generated source depends only on the number of keys and the predicted kind of each
-position (never on key names or values, which are passed as closure variables), so no
-payload text ever reaches ``exec``; compiled factories are cached per kind signature.
+The walker's code depends only on the number of keys: one factory per arity is compiled
+at import, and a walker is that factory's closure over the shape's nodes, predicted types
+and routes. No payload text ever reaches ``exec``, and no profile ever calls compile().
 """
 
 from __future__ import annotations
@@ -29,94 +29,82 @@ Factory = Callable[..., Walk]
 Dispatch = Callable[[Node, Any], None]
 
 
-_LETTERS: dict[type, str] = {
-    dict: "d",
-    list: "l",
-    str: "s",
-    int: "i",
-    float: "f",
-    bool: "b",
-    type(None): "z",
-}
-# letter -> (the type test, the scalar type whose buffer a matching value is appended to)
-_SCALARS: dict[str, tuple[str, str]] = {
-    "s": ("type({v}) is str", "str"),
-    "i": ("type({v}) is int", "int"),
-    "f": ("type({v}) is float", "float"),
-    "b": ("type({v}) is bool", "bool"),
-    "z": ("{v} is None", "type(None)"),
-}
+# The widest shape that gets a walker (core/ingest.py compiles only narrower ones).
+MAX_WALKER_KEYS = 16
 
 
-def signature(values: Any) -> str:
-    """The predicted kind of each position: ``d`` object, ``l`` array, or a scalar letter."""
-    return "".join(_LETTERS.get(type(v), "z") for v in values)
+def _source(n: int) -> str:
+    """The walker factory for objects of ``n`` keys.
 
-
-def _source(sig: str) -> str:
-    n = len(sig)
-    lines = ["def factory(nodes, add_object, add_array, add_value):"]
-    for i, kind in enumerate(sig):
-        lines.append(f"    n{i} = nodes[{i}]")
-        if kind in _SCALARS:
-            lines.append(f"    a{i} = n{i}.buffer_of({_SCALARS[kind][1]}).append")
+    Position ``i`` holds a predicted type ``t{i}`` and a route: ``f{i}(x{i}, v)`` is
+    ``list.append(buffer, v)`` for a scalar, ``add_object(node, v)`` for an object and
+    ``add_array(node, v)`` for an array. A value of another type takes ``add_value``.
+    """
+    lines = ["def factory(nodes, types, funcs, targets, add_value):"]
+    if n:
+        names = "".join(f"{{p}}{i}, " for i in range(n))
+        for prefix, source in (("n", "nodes"), ("t", "types"), ("f", "funcs"), ("x", "targets")):
+            lines.append(f"    {names.format(p=prefix)}= {source}")
     lines.append("    def walk(obj):")
     if n:
-        targets = "".join(f"v{i}, " for i in range(n))
-        lines.append(f"        {targets}= obj.values()")
+        lines.append(f"        {''.join(f'v{i}, ' for i in range(n))}= obj.values()")
     else:
         lines.append("        pass")
-    # One line per position keeps compile() cheap for wide records.
-    for i, kind in enumerate(sig):
-        if kind in _SCALARS:
-            test = _SCALARS[kind][0].format(v=f"v{i}")
-            lines.append(f"        a{i}(v{i}) if {test} else add_value(n{i}, v{i})")
-        else:
-            expected, call = ("dict", "add_object") if kind == "d" else ("list", "add_array")
-            lines.append(
-                f"        {call}(n{i}, v{i}) if type(v{i}) is {expected} else add_value(n{i}, v{i})"
-            )
+    for i in range(n):
+        lines.append(f"        f{i}(x{i}, v{i}) if type(v{i}) is t{i} else add_value(n{i}, v{i})")
     lines.append("    return walk")
     return "\n".join(lines) + "\n"
 
 
+def _factory(n: int) -> Factory:
+    namespace: dict[str, Any] = {}
+    # The source depends on the arity alone; no payload text ever reaches exec.
+    exec(compile(_source(n), f"<walker {n}>", "exec"), namespace)
+    factory: Factory = namespace["factory"]
+    return factory
+
+
+# Compiled once at import, one per arity, and never changed: making a walker at run time
+# is a closure call, not a compile() (which, per profile, cost more than it saved).
+_FACTORIES: tuple[Factory, ...] = tuple(_factory(n) for n in range(MAX_WALKER_KEYS + 1))
+
+_append = list.append
+
+
 class ShapeCompiler:
-    """Compiles walkers, caching one factory per kind signature (bounded)."""
+    """Makes walkers from the precompiled per-arity factories."""
 
-    __slots__ = ("_add_array", "_add_object", "_add_value", "_factories", "_limit")
+    __slots__ = ("_add_array", "_add_object", "_add_value")
 
-    def __init__(
-        self,
-        add_object: Dispatch,
-        add_array: Dispatch,
-        add_value: Dispatch,
-        limit: int = 4096,
-    ) -> None:
+    def __init__(self, add_object: Dispatch, add_array: Dispatch, add_value: Dispatch) -> None:
         self._add_object = add_object
         self._add_array = add_array
         self._add_value = add_value
-        self._factories: dict[str, Factory] = {}
-        self._limit = limit
 
     def compile(self, children: list[Node], values: Any) -> Walk | None:
-        """A walker for objects whose values line up with ``children``; None if over budget."""
-        sig = signature(values)
-        factory = self._factories.get(sig)
-        if factory is None:
-            if len(self._factories) >= self._limit:
-                return None
-            namespace: dict[str, Any] = {}
-            # The source is built from kind letters only; no payload text reaches exec.
-            exec(compile(_source(sig), f"<shape {sig}>", "exec"), namespace)
-            factory = namespace["factory"]
-            self._factories[sig] = factory
-        return factory(children, self._add_object, self._add_array, self._add_value)
+        """A walker for objects whose values line up with ``children``, predicting each
+        position's type from ``values``; None for a shape wider than the factories."""
+        n = len(children)
+        if n > MAX_WALKER_KEYS:
+            return None
+        types = tuple(map(type, values))
+        funcs: list[Any] = []
+        targets: list[Any] = []
+        for node, kind in zip(children, types, strict=True):
+            if kind is dict:
+                funcs.append(self._add_object)
+                targets.append(node)
+            elif kind is list:
+                funcs.append(self._add_array)
+                targets.append(node)
+            else:
+                funcs.append(_append)
+                targets.append(node.buffer_of(kind))
+        return _FACTORIES[n](children, types, funcs, targets, self._add_value)
 
 
 # Different type combinations kept per key order (nullable fields multiply them).
 MAX_PLANS = 16
-
-_append = list.append
 
 
 class Plan:
