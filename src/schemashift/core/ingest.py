@@ -110,7 +110,14 @@ def make_adder(options: ProfileOptions) -> AddObject:
         assert values is not None
         if stats.key_mask:
             stats.key_mask = keys_mask(obj, stats.key_mask)
-        add_many(values, list(obj.values()))
+        if not obj:
+            return
+        # Most maps hold scalars of one type (metadata, labels): extend from the view.
+        kinds = set(map(type, obj.values()))
+        if len(kinds) == 1 and kinds <= SCALAR_TYPES:
+            values.buffer_of(kinds.pop()).extend(obj.values())
+        else:
+            add_many(values, list(obj.values()))
 
     def add_value(node: Node, value: Any) -> None:
         kind = type(value)
@@ -140,8 +147,8 @@ def make_adder(options: ProfileOptions) -> AddObject:
 
     def add_records(items: Node, records: list[dict[str, Any]]) -> None:
         """Arrays of records: a compiled shape without tags is walked inline."""
+        objects = items.obj
         for value in records:
-            objects = items.obj
             if objects is not None and objects.values is None:
                 entry = objects.shapes.get(tuple(value))
                 if entry is not None and entry.walk is not None and not entry.tag_slots:
@@ -150,6 +157,7 @@ def make_adder(options: ProfileOptions) -> AddObject:
                     entry.walk(value)
                     continue
             add_object(items, value)
+            objects = items.obj  # the slow path may have made it or folded it into a map
 
     def add_array(node: Node, arr: list[Any]) -> None:
         stats = node.arr

@@ -256,29 +256,32 @@ class Node:
         self.scalars += n
         self.strings += n
         distinct = self.distinct
-        if distinct is None and not self.formats:  # only the length range is left to update
-            self._string_lengths(set(map(len, values)))
-            return
-        # Lengths, formats and the sketch depend only on the distinct values, and streams
-        # repeat strings a lot (statuses, URLs, names): deduplicate once, in C, and do the
-        # rest on the unique values.
-        unique = set(values)
-        hi = self._string_lengths(set(map(len, unique)))
-        if distinct is not None and hi <= max_length:
-            # Values already in the sketch passed every surviving format when first seen,
-            # so only new ones need checking; repeated URLs and timestamps cost nothing.
-            unique.difference_update(distinct)
-            if unique:
-                if self.formats:
-                    self.formats = surviving(self.formats, list(unique))
-                distinct.update(unique)
-                if len(distinct) > limit:
-                    self.distinct = None
-            return
-        self.distinct = None
-        if self.formats:
+        if distinct is None:
+            if not self.formats:  # only the length range is left to update
+                self._string_lengths(set(map(len, values)))
+                return
+            unique = set(values)
+            self._string_lengths(set(map(len, unique)))
             # Any order will do: the result is whether every string matched.
             self.formats = surviving(self.formats, list(unique))
+            return
+        # Lengths, formats and the sketch depend only on the distinct values, and streams
+        # repeat strings a lot (statuses, URLs, names): deduplicate once, in C. Values
+        # already in the sketch have had their lengths counted and passed every surviving
+        # format when first seen (formats only ever drop out), so only new ones matter.
+        unique = set(values)
+        unique.difference_update(distinct)
+        if not unique:
+            return
+        hi = self._string_lengths(set(map(len, unique)))
+        if self.formats:
+            self.formats = surviving(self.formats, list(unique))
+        if hi <= max_length:
+            distinct.update(unique)
+            if len(distinct) > limit:
+                self.distinct = None
+        else:
+            self.distinct = None
 
     def _string_lengths(self, lengths: set[int]) -> int:
         """Widen the length range to a batch's lengths; returns the batch's longest.
@@ -308,7 +311,12 @@ class Node:
         if self.distinct is None:
             return
         if lo > -_SAFE_HASH and hi < _SAFE_HASH:
-            self.distinct = add_values(self.distinct, values, limit)
+            if integers:  # ints are their own canonical form: one C-level update
+                distinct = self.distinct
+                distinct.update(values)
+                self.distinct = None if len(distinct) > limit else distinct
+            else:
+                self.distinct = add_values(self.distinct, values, limit)
         else:
             self.distinct = add_values_linear(self.distinct, values, limit)
 
