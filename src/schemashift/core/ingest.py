@@ -12,6 +12,7 @@ create children, count a new key set, or fold an object with too many keys into 
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import compress
 from typing import Any
 
 from schemashift.core.keypatterns import ALL_CLASSES, keys_mask
@@ -30,7 +31,6 @@ from schemashift.core.shape import (
     MAX_WALKER_KEYS,
     ShapeCompiler,
     make_plan,
-    route_scalars,
 )
 
 # Key orders cached per object path; more only costs the slow path, not correctness.
@@ -84,7 +84,11 @@ def make_adder(options: ProfileOptions) -> AddObject:
             if plan is None:
                 walk_generic(entry.children, values)
             else:
-                route_scalars(plan, values)
+                # route_scalars, inlined: wide records take this path once per object.
+                if plan.mask is None:
+                    any(map(_append, plan.buffers, values))
+                else:
+                    any(map(_append, plan.buffers, compress(values, plan.mask)))
                 for index, child in plan.objects:
                     add_object(child, values[index])
                 for index, child in plan.arrays:
@@ -126,7 +130,7 @@ def make_adder(options: ProfileOptions) -> AddObject:
         elif kind is list:
             add_array(node, value)
         else:
-            node.buffer_for(value).append(value)
+            node.buffer_of(kind).append(value)
 
     def add_many(node: Node, values: list[Any]) -> None:
         """Several values at one node: scalars routed to their buffers in C."""
@@ -181,7 +185,7 @@ def make_adder(options: ProfileOptions) -> AddObject:
             elif kind is list:
                 add_array(items, value)
             else:
-                items.buffer_for(value).append(value)
+                items.buffer_of(kind).append(value)
 
     compiler = ShapeCompiler(add_object, add_array, add_value)
 
@@ -197,12 +201,11 @@ def make_adder(options: ProfileOptions) -> AddObject:
             return
         positions = stats.positions
         assert positions is not None
-        for value in arr:
-            if type(value) is dict or type(value) is list:
-                stats.positions = None
-                return
-        for position, value in zip(positions, arr, strict=True):
-            position.buffer_for(value).append(value)
+        kinds = tuple(map(type, arr))
+        if dict in kinds or list in kinds:
+            stats.positions = None
+            return
+        any(map(_append, map(Node.buffer_of, positions, kinds), arr))
 
     def new_shape(stats: ObjectStats, keys: tuple[str, ...]) -> ShapeEntry | None:
         children = stats.children

@@ -151,11 +151,3 @@ def make_plan(children: list[Node], types: tuple[type, ...]) -> Plan:
         tuple((i, children[i]) for i, kind in enumerate(types) if kind is dict),
         tuple((i, children[i]) for i, kind in enumerate(types) if kind is list),
     )
-
-
-def route_scalars(plan: Plan, values: tuple[Any, ...]) -> None:
-    """Append every scalar of ``values`` to its buffer, in C."""
-    if plan.mask is None:
-        any(map(_append, plan.buffers, values))
-    else:
-        any(map(_append, plan.buffers, compress(values, plan.mask)))
