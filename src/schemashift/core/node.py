@@ -269,10 +269,10 @@ class Node:
         # repeat strings a lot (statuses, URLs, names): deduplicate once, in C. Values
         # already in the sketch have had their lengths counted and passed every surviving
         # format when first seen (formats only ever drop out), so only new ones matter.
+        if distinct.issuperset(values):  # the steady state: no hashing into a new set
+            return
         unique = set(values)
         unique.difference_update(distinct)
-        if not unique:
-            return
         hi = self._string_lengths(set(map(len, unique)))
         if self.formats:
             self.formats = surviving(self.formats, list(unique))
