@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from schemashift.core.infer import infer
 from schemashift.core.jsonparse import loads_object
 from schemashift.core.profile import Profile, ProfileOptions
+from schemashift.core.shape import MAX_WALKER_KEYS
 
 
 def sound(schema: dict[str, Any], payloads: list[dict[str, Any]]) -> bool:
@@ -355,6 +356,23 @@ def test_compiled_shapes_handle_mispredicted_types() -> None:
     schema = infer(payloads)
     assert schema["properties"]["a"] == {"type": ["string", "integer"]}
     assert sound(schema, payloads)
+
+
+@pytest.mark.parametrize("width", [1, MAX_WALKER_KEYS, MAX_WALKER_KEYS + 1])
+def test_walkers_of_every_width_route_each_position_to_its_own_path(width: int) -> None:
+    """Walkers come from per-arity factories (and past the widest one, plans route): every
+    position's values land at its own path, and a later misprediction is still counted."""
+    keys = [f"k{j}" for j in range(width)]
+    profile = Profile()
+    for i in range(10):  # enough for a walker to be made and used
+        profile.add({k: 100 * j + i for j, k in enumerate(keys)})
+    profile.add({k: f"s{j}" for j, k in enumerate(keys)})
+    stats = profile.path_stats()
+    for j, key in enumerate(keys):
+        at = stats[f"/{key}"]
+        assert at.count == 11
+        assert at.types == {"integer": 10, "string": 1}
+        assert (at.min, at.max) == (100 * j, 100 * j + 9)
 
 
 def test_empty_profile_gives_an_object_schema() -> None:
