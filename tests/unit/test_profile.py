@@ -35,7 +35,7 @@ def test_required_means_present_in_every_parent_object() -> None:
 
 def test_nested_required_is_relative_to_the_parent() -> None:
     """A field always present inside an optional object is required there."""
-    payloads = [
+    payloads: list[dict[str, Any]] = [
         {"id": 1, "shipping": {"city": "Paris", "zip": "75001"}},
         {"id": 2},
         {"id": 3, "shipping": {"city": "Lyon"}},
@@ -259,8 +259,8 @@ def test_fields_that_always_appear_together_are_dependent_required() -> None:
 
 def test_merge_equals_profiling_the_concatenated_stream() -> None:
     """merge() gives the same profile (to_dict) as one profile over both streams."""
-    first = [{"a": i, "s": "x" * i, "m": {"k": i}} for i in range(10)]
-    second = [{"a": 0.5, "b": None, "m": {"j": "v"}, "arr": [1, "a"]}]
+    first: list[dict[str, Any]] = [{"a": i, "s": "x" * i, "m": {"k": i}} for i in range(10)]
+    second: list[dict[str, Any]] = [{"a": 0.5, "b": None, "m": {"j": "v"}, "arr": [1, "a"]}]
     merged = Profile().update(first).merge(Profile().update(second))
     whole = Profile().update(first + second)
     assert merged.to_dict() == whole.to_dict()
