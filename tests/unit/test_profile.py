@@ -135,6 +135,21 @@ def test_enum_needs_many_observations_of_few_short_tokens() -> None:
     assert "enum" not in infer(stamps)["properties"]["s"]
 
 
+@pytest.mark.parametrize("name", ["id", "customer_id", "orderId", "node-uuid", "user.id", "IDs"])
+def test_fields_named_as_identifiers_never_become_enums(name: str) -> None:
+    """A handful of customer ids seen many times is still a set of ids, not a vocabulary."""
+    payloads = [{name: f"c-{i % 7}", "status": ("open", "closed")[i % 2]} for i in range(70)]
+    schema = infer(payloads)
+    assert schema["properties"][name] == {"type": "string"}
+    assert schema["properties"]["status"]["enum"] == ["closed", "open"]
+
+
+@pytest.mark.parametrize("name", ["valid", "paid", "kind", "android", "grid"])
+def test_names_that_merely_end_in_id_letters_keep_their_enums(name: str) -> None:
+    payloads = [{name: ("yes", "no")[i % 2]} for i in range(40)]
+    assert infer(payloads)["properties"][name]["enum"] == ["no", "yes"]
+
+
 def test_nullable_enum_lists_null() -> None:
     """An enum at a nullable path includes null, so null payloads still validate."""
     payloads = [{"s": ("a1", "b1", None)[i % 3]} for i in range(60)]

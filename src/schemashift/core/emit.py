@@ -23,6 +23,7 @@ from schemashift.core.rules import (
     enum_of,
     format_of,
     map_view,
+    names_an_identifier,
     required_keys,
     tagged_union,
 )
@@ -52,7 +53,7 @@ def schema_of(
     if node.arr is not None and node.arr.count:
         parts.append(_array_schema(node.arr, options))
     if node.strings:
-        parts.append(_string_schema(node, options, enums))
+        parts.append(_string_schema(node, options, enums and not names_an_identifier(name)))
     if node.floats:
         parts.append({"type": "number"})
     elif node.integers:

@@ -43,6 +43,21 @@ def format_of(node: Node, options: ProfileOptions) -> str | None:
     return None
 
 
+_IDENTIFIER_NAME = re.compile(
+    r"""(?i:id|ids|uuid|guid)                            # the whole name
+      | .*[_\-.](?i:id|ids|uuid|guid)                    # snake, kebab or dotted suffix
+      | .*[a-z0-9](?:Id|ID|Ids|IDs|Uuid|UUID|Guid|GUID)  # camelCase suffix
+    """,
+    re.X,
+)
+
+
+def names_an_identifier(name: str | None) -> bool:
+    """``id``, ``uuid``, ``customer_id``, ``orderId``, ``node-uuid``: a field named as an
+    identifier holds ids, so a small vocabulary seen so far is no evidence of a closed set."""
+    return name is not None and _IDENTIFIER_NAME.fullmatch(name) is not None
+
+
 def enum_of(node: Node, options: ProfileOptions) -> list[str] | None:
     """Many observations of few distinct short tokens that carry no format.
 
