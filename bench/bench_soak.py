@@ -87,6 +87,17 @@ def counters(client: httpx.Client) -> tuple[int, int]:
     )
 
 
+def dead_by_reason(client: httpx.Client) -> dict[str, int]:
+    """Dead-lettered events per reason, summed over subjects."""
+    totals: dict[str, int] = {}
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("schemashift_events_dead_lettered_total{"):
+            found = re.search(r'reason="([^"]*)"', line)
+            reason = found.group(1) if found else "?"
+            totals[reason] = totals.get(reason, 0) + int(float(line.rsplit(" ", 1)[1]))
+    return totals
+
+
 def prepare(db_url: str) -> None:
     """Apply the demo's subject configuration, as ``make run`` does at start."""
     from schemashift.registry.service import Registry
@@ -285,6 +296,8 @@ def soak(server: Server, args: argparse.Namespace) -> int:
         elapsed = time.monotonic() - started
         conformed, dead = drain(client, feeder.sent, timeout=180.0)
         end_rss = rss_mb(server.pid)
+        reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(dead_by_reason(client).items()))
+        print(f"dead letters by reason: {reasons or 'none'}")
     return verdict(args, samples, feeder, conformed, dead, end_rss, elapsed)
 
 
