@@ -178,3 +178,31 @@ def test_without_a_bus_the_endpoint_is_unavailable(registry: Registry) -> None:
         assert response.status_code == 503
 
     asyncio.run(main())
+
+
+def test_key_limits_apply_per_event_not_per_batch(run: Callable[..., None]) -> None:
+    """500 ordinary events carry 20,000+ keys in one body, more than one event may have:
+    all are accepted. An event that alone exceeds the limit is the only one refused."""
+
+    async def scenario(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+        fields = {f"f{k}": k for k in range(35)}
+        batch = [ce(i, **fields) for i in range(500)]
+        batch.append(ce(500, **{f"k{k}": k for k in range(10_001)}))
+        response = await client.post(
+            "/v1/events",
+            content=orjson.dumps(batch),
+            headers={"content-type": "application/cloudevents-batch+json"},
+        )
+        assert response.status_code == 202, response.text
+        body = response.json()
+        assert body["accepted"] == 500
+        assert [(r["index"], r["code"]) for r in body["rejected"]] == [(500, "too_many_keys")]
+        plain = await client.post(
+            "/v1/events?subject=shop/bulk",
+            content=orjson.dumps([fields] * 400),
+            headers={"content-type": "application/json"},
+        )
+        assert plain.status_code == 202, plain.text
+        assert plain.json()["accepted"] == 400
+
+    run(scenario)

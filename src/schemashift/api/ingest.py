@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 
 from schemashift.bus.base import Bus, OutgoingMessage
 from schemashift.core.canonical import canonical_bytes
-from schemashift.core.jsonparse import ParseCode, loads
+from schemashift.core.jsonparse import DEFAULT_LIMITS, ParseCode, ParseLimits, loads, measure
 from schemashift.errors import BusError, PayloadError
 from schemashift.pipeline.cloudevents import (
     BATCH_CONTENT_TYPE,
@@ -124,14 +124,17 @@ async def _read_body(request: Request, limit: int) -> bytes:
 def _plain(body: bytes, subject: str) -> list[tuple[RawEvent | Unreadable, bytes]]:
     """One object, or each object of an array, as plain events of ``subject``."""
     try:
-        value = loads(body)
+        value = loads(body, _BATCH_LIMITS)
     except PayloadError as exc:
         return [(Unreadable(exc.code, exc.message, subject), body)]
     items = value if isinstance(value, list) else [value]
     out: list[tuple[RawEvent | Unreadable, bytes]] = []
     for item in items:
         raw = body if item is value else canonical_bytes(item)
-        if isinstance(item, dict):
+        problem = _over_event_limits(item)
+        if problem is not None:
+            out.append((Unreadable(problem.code, problem.message, subject), raw))
+        elif isinstance(item, dict):
             out.append((RawEvent(subject=subject, payload=item, format=EventFormat.PLAIN), raw))
         else:
             out.append(
@@ -140,14 +143,45 @@ def _plain(body: bytes, subject: str) -> list[tuple[RawEvent | Unreadable, bytes
     return out
 
 
+# A batch is many events: its body is bounded by the ingest size limit, its nesting by one
+# level more than an event's; key counts and depth are then checked per event, so a batch of
+# 500 ordinary events (17,500 keys) is not refused for the key limit of a single event.
+_BATCH_LIMITS = ParseLimits(
+    max_bytes=None,
+    max_depth=None if DEFAULT_LIMITS.max_depth is None else DEFAULT_LIMITS.max_depth + 1,
+    max_keys=None,
+)
+
+
+def _over_event_limits(item: Any) -> PayloadError | None:
+    if not isinstance(item, dict | list):
+        return None
+    depth, keys = measure(item, DEFAULT_LIMITS.max_depth)
+    if DEFAULT_LIMITS.max_depth is not None and depth > DEFAULT_LIMITS.max_depth:
+        return PayloadError(ParseCode.TOO_DEEP, f"nesting deeper than {DEFAULT_LIMITS.max_depth}")
+    if DEFAULT_LIMITS.max_keys is not None and keys > DEFAULT_LIMITS.max_keys:
+        return PayloadError(
+            ParseCode.TOO_MANY_KEYS,
+            f"{keys} object keys exceed the limit of {DEFAULT_LIMITS.max_keys}",
+        )
+    return None
+
+
 def _batch(body: bytes) -> list[tuple[RawEvent | Unreadable, bytes]]:
     try:
-        value = loads(body)
+        value = loads(body, _BATCH_LIMITS)
     except PayloadError as exc:
         return [(Unreadable(exc.code, exc.message), body)]
     if not isinstance(value, list):
         return [(Unreadable(EventCode.INVALID_CLOUDEVENT, "a batch is a JSON array"), body)]
-    return [(structured_event(item, _EXTRACTOR), canonical_bytes(item)) for item in value]
+    out: list[tuple[RawEvent | Unreadable, bytes]] = []
+    for item in value:
+        problem = _over_event_limits(item)
+        if problem is not None:
+            out.append((Unreadable(problem.code, problem.message), canonical_bytes(item)))
+        else:
+            out.append((structured_event(item, _EXTRACTOR), canonical_bytes(item)))
+    return out
 
 
 def _plain_message(

@@ -181,8 +181,10 @@ class MemoryBus:
         self,
         prefix: str = DEFAULT_PREFIX,
         *,
-        max_msgs: int = 100_000,
-        max_pending: int = 10_000,
+        # retention per stream: an embedded server keeps three streams of 4–8 KB events in
+        # its own memory, so the log is kept short (100,000 cost ~1.5 GB in a soak test)
+        max_msgs: int = 10_000,
+        max_pending: int = 5_000,
         duplicate_window: float = 120.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

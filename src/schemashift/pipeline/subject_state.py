@@ -16,7 +16,7 @@ Kept apart from the worker's I/O loop so the rules read in one place:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,51 @@ class Held:
     observed: bool = False
 
 
+MAX_SHAPES = 4096
+
+
+class ShapeMemory:
+    """The shapes a worker remembers for one subject, at most ``capacity`` of them.
+
+    Payloads with free-form maps (ids or user keys as object keys) make a new shape almost
+    every event, so an unbounded set grows with the stream. Once full, the oldest shape is
+    forgotten first; a forgotten shape that comes back is simply analysed again, which costs
+    one analysis window, never an event.
+    """
+
+    __slots__ = ("_capacity", "_shapes")
+
+    def __init__(self, capacity: int = MAX_SHAPES) -> None:
+        self._capacity = capacity
+        self._shapes: dict[Hashable, int | None] = {}
+
+    def __contains__(self, shape: object) -> bool:
+        return shape in self._shapes
+
+    def __len__(self) -> int:
+        return len(self._shapes)
+
+    def __getitem__(self, shape: Hashable) -> int | None:
+        return self._shapes[shape]
+
+    def __setitem__(self, shape: Hashable, value: int | None) -> None:
+        shapes = self._shapes
+        shapes.pop(shape, None)
+        shapes[shape] = value
+        while len(shapes) > self._capacity:
+            del shapes[next(iter(shapes))]  # dicts keep insertion order: the oldest first
+
+    def add(self, shape: Hashable) -> None:
+        self[shape] = None
+
+    def update(self, shapes: Iterable[Hashable]) -> None:
+        for shape in shapes:
+            self[shape] = None
+
+    def clear(self) -> None:
+        self._shapes.clear()
+
+
 @dataclass(slots=True)
 class SubjectState:
     subject: str
@@ -53,8 +98,9 @@ class SubjectState:
     schema_id: int | None = None
     transformer: Transformer | None = None
     template: ConformedTemplate | None = None
-    known: set[Hashable] = field(default_factory=set)
-    quarantined: dict[Hashable, int | None] = field(default_factory=dict)
+    known: ShapeMemory = field(default_factory=ShapeMemory)
+    # shape -> the quarantine that holds it (None when the registry named none)
+    quarantined: ShapeMemory = field(default_factory=ShapeMemory)
     held: list[Held] = field(default_factory=list)
     held_since: float | None = None
     samples: list[dict[str, Any]] = field(default_factory=list)
