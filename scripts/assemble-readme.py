@@ -20,6 +20,7 @@ PARTS = [
     "pipeline.md",
     "webhooks.md",
     "security.md",
+    "soak.md",
     "_development.md",
 ]
 
