@@ -50,7 +50,16 @@ SCHEMA_BODY = body_doc(
         },
     }
 )
-COMPAT_BODY = body_doc({"type": "object", "properties": {"compatibility": {"type": "string"}}})
+# null (or no level at all) leaves the configuration as it is and answers the level in force
+COMPAT_BODY = body_doc(
+    {
+        "type": "object",
+        "properties": {
+            "compatibility": {"type": ["string", "null"]},
+            "compatibilityLevel": {"type": ["string", "null"]},
+        },
+    }
+)
 
 
 def _answer(schema: dict[str, Any]) -> dict[int | str, dict[str, Any]]:

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from schemashift.api.media import RegistryJSONResponse, RequestBodyError
 from schemashift.errors import InvalidSchemaError, PayloadError, RegistryError, StoreError
@@ -47,8 +48,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def error_response(status: int, code: int, message: str) -> Response:
-    return RegistryJSONResponse({"error_code": code, "message": message}, status_code=status)
+def error_response(
+    status: int, code: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    return RegistryJSONResponse(
+        {"error_code": code, "message": message}, status_code=status, headers=headers
+    )
 
 
 async def _registry_error(request: Request, exc: Exception) -> Response:
@@ -92,7 +97,22 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         message = f"HTTP 404 Not Found: {request.url.path}"
     else:
         message = str(exc.detail)
-    return error_response(exc.status_code, exc.status_code, message)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # RFC 9110: a 405 lists every method the resource supports; Starlette names only those
+        # of the first route whose path matched, and one path has several routes here
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return error_response(exc.status_code, exc.status_code, message, headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        methods = getattr(route, "methods", None)
+        if match is not Match.NONE and methods:
+            allowed |= set(methods)
+    return sorted(allowed)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -57,11 +57,13 @@ CONFIG_BODY = body_doc(
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "compatibility": {"type": "string"},
-            "drift_threshold": {"type": "number", "minimum": 0, "maximum": 1},
-            "min_samples": {"type": "integer", "minimum": 1},
-            "auto_register": {"type": "boolean"},
-            "sunset_seconds": {"type": ["integer", "null"], "minimum": 0},
+            # null: not set here, inherited from the global defaults
+            "compatibility": {"type": ["string", "null"]},
+            "drift_threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "min_samples": {"type": ["integer", "null"], "minimum": 1},
+            "auto_register": {"type": ["boolean", "null"]},
+            # null (or -1): a superseded version stays servable forever
+            "sunset_seconds": {"type": ["integer", "null"], "minimum": -1},
         },
     }
 )
