@@ -7,6 +7,7 @@ production, and every output is checked with the independent ``jsonschema`` libr
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import jsonschema
@@ -14,6 +15,7 @@ import msgspec
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from schemashift.core import jsonparse
 from schemashift.core.infer import infer
 from schemashift.core.jsonparse import ParseLimits, loads_object
 from schemashift.core.transform import (
@@ -23,7 +25,6 @@ from schemashift.core.transform import (
     cast,
     compile_transformer,
 )
-from schemashift.core.transform.parse import parse_object
 from schemashift.errors import InvalidSchemaError, PayloadError
 
 KEYS = st.sampled_from(["id", "name", "price", "tags", "meta", "when", "ok", "n"])
@@ -378,7 +379,8 @@ def test_python_path_parser_agrees_with_jsonparse(
     duplicate: str | None,
     limits: ParseLimits,
 ) -> None:
-    """The Python path's quick parser accepts exactly what jsonparse accepts, same codes."""
+    """jsonparse's byte-count shortcut accepts exactly what the exact tree walk accepts,
+    with the same codes (the shortcut once lived in the transformer's own parser)."""
     raw = encode_loosely(payload, space, escape, duplicate)
 
     def outcome(parse: Any) -> Any:
@@ -387,4 +389,10 @@ def test_python_path_parser_agrees_with_jsonparse(
         except PayloadError as exc:
             return ("refused", exc.code)
 
-    assert outcome(parse_object) == outcome(loads_object)
+    def walked(data: bytes, lim: ParseLimits) -> dict[str, Any]:
+        relaxed = ParseLimits(max_bytes=lim.max_bytes, max_depth=None, max_keys=None)
+        value = loads_object(data, dataclasses.replace(relaxed, reject_duplicate_keys=False))
+        jsonparse._check_by_walking(data, value, lim)
+        return value
+
+    assert outcome(loads_object) == outcome(walked)

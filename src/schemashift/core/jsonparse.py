@@ -59,6 +59,7 @@ class ParseLimits:
 DEFAULT_LIMITS = ParseLimits()
 
 _DECODER = msgspec.json.Decoder()
+_ENCODE = msgspec.json.encode
 _KEY_THEN_SPACE = re.compile(rb'"[ \t\r\n]+:')
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _NAN_TOKEN = re.compile(rb"(?<![\"\w])-?(NaN|Infinity)\b")
@@ -73,17 +74,22 @@ def loads(raw: bytes | bytearray | memoryview | str, limits: ParseLimits = DEFAU
             f"payload of {len(data)} bytes exceeds the limit of {limits.max_bytes}",
         )
     value = _decode(data)
-    if isinstance(value, dict | list):
-        depth, keys = measure(value, limits.max_depth)
-        if limits.max_depth is not None and depth > limits.max_depth:
-            raise PayloadError(ParseCode.TOO_DEEP, f"nesting deeper than {limits.max_depth} levels")
-        if limits.max_keys is not None and keys > limits.max_keys:
-            raise PayloadError(
-                ParseCode.TOO_MANY_KEYS, f"{keys} object keys exceed the limit of {limits.max_keys}"
-            )
-        if limits.reject_duplicate_keys and keys and _may_have_duplicates(data, keys):
-            _check_duplicates_exactly(data)
+    if isinstance(value, dict | list) and not _cleared_by_byte_counts(data, value, limits):
+        _check_by_walking(data, value, limits)
     return value
+
+
+def _check_by_walking(data: bytes, value: dict[str, Any] | list[Any], limits: ParseLimits) -> None:
+    """The exact depth, key-count and duplicate checks, for what byte counts cannot clear."""
+    depth, keys = measure(value, limits.max_depth)
+    if limits.max_depth is not None and depth > limits.max_depth:
+        raise PayloadError(ParseCode.TOO_DEEP, f"nesting deeper than {limits.max_depth} levels")
+    if limits.max_keys is not None and keys > limits.max_keys:
+        raise PayloadError(
+            ParseCode.TOO_MANY_KEYS, f"{keys} object keys exceed the limit of {limits.max_keys}"
+        )
+    if limits.reject_duplicate_keys and keys and _may_have_duplicates(data, keys):
+        _check_duplicates_exactly(data)
 
 
 def loads_object(
@@ -194,6 +200,26 @@ def _explain_decode_error(data: bytes, text: str) -> PayloadError:
     return PayloadError(
         ParseCode.MALFORMED, text.replace("JSON is malformed: ", "malformed JSON: ")
     )
+
+
+def _cleared_by_byte_counts(data: bytes, value: Any, limits: ParseLimits) -> bool:
+    """Decide the common case from byte counts, without walking the decoded tree.
+
+    Each key has one colon token, so the colon count bounds the key count; a value nests no
+    deeper than the number of ``{`` and ``[`` bytes; and re-encoding keeps one value per key
+    and copies strings, so the same colon count before and after (with no ``\u003a``
+    escape) means no duplicate was dropped. False sends the payload down the exact path.
+    """
+    colons = data.count(b":")
+    if limits.max_keys is not None and colons > limits.max_keys:
+        return False
+    if limits.max_depth is not None and data.count(b"{") + data.count(b"[") > limits.max_depth:
+        return False
+    if not limits.reject_duplicate_keys:
+        return True
+    if data.find(b"\\") != -1 and (b"\\u003a" in data or b"\\u003A" in data):
+        return False
+    return bool(_ENCODE(value).count(b":") == colons)
 
 
 def _may_have_duplicates(data: bytes, decoded_keys: int) -> bool:

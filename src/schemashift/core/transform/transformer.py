@@ -13,7 +13,6 @@ from schemashift.core.transform.compiler import SchemaCompiler
 from schemashift.core.transform.context import FAIL, Ctx, Node
 from schemashift.core.transform.fastpath import FastPath, build_fast_path
 from schemashift.core.transform.options import TransformOptions
-from schemashift.core.transform.parse import parse_object
 from schemashift.core.transform.result import Conformed, Reason, ReasonCode, Rejected
 from schemashift.errors import InvalidSchemaError, PayloadError
 
@@ -86,10 +85,7 @@ class Transformer:
     def transform_json(self, raw: bytes | bytearray | memoryview | str) -> Conformed | Rejected:
         """Parse strictly (``schemashift.core.jsonparse``), then conform."""
         try:
-            if type(raw) is bytes:
-                payload = parse_object(raw, self.options.limits)
-            else:
-                payload = loads_object(raw, self.options.limits)
+            payload = loads_object(raw, self.options.limits)
         except PayloadError as exc:
             return self._rejected(ReasonCode(exc.code), exc.message)
         return self(payload)
