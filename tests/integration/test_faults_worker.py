@@ -19,6 +19,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -151,53 +152,87 @@ if __name__ == "__main__":
     asyncio.run(run_worker(sys.argv[1], sys.argv[2]))
 
 
-class SlowRegistry(Registry):
-    """A real registry whose drift observations take longer than the bus's ack wait."""
+class Gate:
+    """Holds the first observation (in whichever worker makes it) until NATS has redelivered
+    some of its inputs to the other worker, so the overlap the test is about always happens
+    instead of depending on which worker fetched what first."""
 
-    delay = 1.5
+    def __init__(self) -> None:
+        self._first = threading.Lock()
+        self.redelivered = threading.Event()
+
+    def pass_through(self) -> None:
+        if self._first.acquire(blocking=False):
+            self.redelivered.wait(timeout=30.0)
+
+
+class SlowRegistry(Registry):
+    """A real registry whose first drift observation outlasts the bus's ack wait."""
+
+    gate: Gate
 
     def observe(self, subject: str, payloads_or_profile: Any) -> Any:
-        time.sleep(self.delay)
+        self.gate.pass_through()
         return super().observe(subject, payloads_or_profile)
 
 
 def test_processing_slower_than_the_ack_wait_makes_no_parallel_duplicate(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
-    """Two workers share the raw stream; the first window's observation outlasts the ack wait
-    (1.5 s vs 0.5 s), so NATS redelivers it to the other worker mid-processing and some
-    inputs are processed twice in parallel. Every input still ends exactly once in the
-    output streams (the outputs' message ids de-duplicate), and v1 is registered once."""
+    """Two workers share the raw stream; the first window's observation is held past the ack
+    wait (0.5 s) until NATS has redelivered its inputs to the other worker, so some inputs are
+    processed twice in parallel. Every input still ends exactly once in the output streams
+    (the outputs' message ids de-duplicate), and v1 is registered once."""
     from schemashift.pipeline.worker import Worker, WorkerOptions
 
     db_url = f"sqlite:///{tmp_path / 'registry.db'}"
     total = 600
+    gate = Gate()
 
     async def main() -> None:
         bus = await connect_bus(nats_server.url)
         assert isinstance(bus, NatsBus)
+        registries = [SlowRegistry.from_url(db_url), SlowRegistry.from_url(db_url)]
+        try:
+            for registry in registries:
+                registry.gate = gate
+            await scenario(bus, registries)
+        finally:
+            gate.redelivered.set()  # never leave a worker thread waiting
+            for registry in registries:
+                registry.close()
+            await bus.close()
+
+    async def scenario(bus: NatsBus, registries: list[SlowRegistry]) -> None:
         for i in range(total):
             body, headers = event(i % (TOTAL // 2))  # no drift: one shape, one version
             headers = {**headers, "ce-id": f"s-{i}"}
             await bus.publish("schemashift.raw.in", body, headers=headers, msg_id=f"s-{i}")
         options = WorkerOptions(hold_timeout=0.1, fetch_timeout=0.1, ack_wait=0.5, batch=100)
-        registries = [SlowRegistry.from_url(db_url), SlowRegistry.from_url(db_url)]
         workers = [Worker(r, bus, options=options) for r in registries]
         tasks = [asyncio.create_task(w.run()) for w in workers]
+        js = bus.client.jetstream()
 
         async def handled() -> int:
             return await stream_count(bus, "SCHEMASHIFT_EVENTS") + await stream_count(
                 bus, "SCHEMASHIFT_DLQ"
             )
 
-        deadline = time.monotonic() + 90
-        while await handled() < total and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(2.0)  # late redeliveries would land now
-        for worker in workers:
-            await worker.stop()
-        for task in tasks:
-            await task
+        try:
+            deadline = time.monotonic() + 90
+            while await handled() < total and time.monotonic() < deadline:
+                if not gate.redelivered.is_set():
+                    info = await js.consumer_info("SCHEMASHIFT_RAW", options.durable)
+                    if (info.num_redelivered or 0) > 0:
+                        gate.redelivered.set()
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(2.0)  # late redeliveries would land now
+        finally:
+            gate.redelivered.set()
+            for worker in workers:
+                await worker.stop()
+            for task in tasks:
+                await task
         assert await handled() == total
         processed = sum(w.stats.conformed + w.stats.dead_lettered for w in workers)
         assert processed > total, "nothing was redelivered: the test tested nothing"
@@ -206,8 +241,5 @@ def test_processing_slower_than_the_ack_wait_makes_no_parallel_duplicate(
             f"s-{i}" for i in range(total)
         )
         assert registries[0].list_versions("shop/order", deleted=True) == [1]
-        for registry in registries:
-            registry.close()
-        await bus.close()
 
     asyncio.run(main())
