@@ -176,3 +176,24 @@ def test_observed_recursive_reader_checks_each_observed_level() -> None:
     assert check_compatibility(writer, node, "BACKWARD", policy="observed", profile=ok)
     result = check_compatibility(writer, node, "BACKWARD", policy="observed", profile=bad)
     assert [f.path for f in result.findings] == ["/next/next/v"]
+
+
+@pytest.mark.parametrize(
+    ("writer", "compatible"),
+    [
+        (True, False),  # any object, any name: a crash here once (no writer core to look at)
+        ({}, False),
+        ({"type": "object", "additionalProperties": {}}, False),
+        ({"type": "object", "properties": {"ab": {}}, "additionalProperties": False}, True),
+        ({"type": "object", "properties": {"abcd": {}}, "additionalProperties": False}, False),
+        ({"type": "object", "propertyNames": {"maxLength": 2}}, True),
+    ],
+)
+def test_property_names_against_every_kind_of_writer(writer: Any, compatible: bool) -> None:
+    """A reader's propertyNames holds when a writer core bounds its names (its own
+    propertyNames, or a closed list of properties); a writer with no such core is flagged."""
+    reader = {"type": "object", "propertyNames": {"maxLength": 3}}
+    result = check_compatibility(writer, reader, "BACKWARD")
+    assert result.compatible is compatible
+    if not compatible:
+        assert "property_names_narrowed" in [str(f.code) for f in result.findings]

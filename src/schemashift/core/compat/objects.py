@@ -174,10 +174,11 @@ def property_names(ch: Checker, w: Writer, r: SchemaNode, path: str) -> list[Fin
                 (core.property_names,), r.property_names, path
             ):
                 return []
-        if is_false(core.additional_properties or TRUE) and not core.pattern_properties:
-            names = [n for n, s in core.properties if not is_false(s)]
-            if all(ch.valid(ch.reader_doc, r.property_names.pointer, n) for n in names):
-                return []
+            # a closed writer core can only produce its declared names
+            if is_false(core.additional_properties or TRUE) and not core.pattern_properties:
+                names = [n for n, s in core.properties if not is_false(s)]
+                if all(ch.valid(ch.reader_doc, r.property_names.pointer, n) for n in names):
+                    return []
     return [
         Finding(path, FindingCode.PROPERTY_NAMES_NARROWED, "the reader restricts property names")
     ]
