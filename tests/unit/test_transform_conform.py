@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema
 import pytest
 
 from schemashift.core.transform import (
@@ -259,6 +260,67 @@ def test_if_then_else_and_all_of() -> None:
     assert conform(schema, {"v": "abc", "w": "7"}) == {"v": "abc", "w": 7}
     assert reject(schema, {"v": "abcd"}) == [("too_long", "/v")]
     assert reject(schema, {"w": 4}) == [("out_of_range", "/w")]
+
+
+IF_DECIDED_ON_OUTPUT = [
+    # the branch the input selects fills a default that flips "if": the other branch fits
+    (
+        {
+            "type": "object",
+            "if": {"required": ["a"]},
+            "then": {"properties": {"a": {"type": "integer"}}},
+            "else": {"properties": {"a": {"type": "string", "default": "x"}}},
+        },
+        {},
+        {},
+    ),
+    # "5" is a string, so "then" coerces it to 5, which is no string: no branch can hold
+    (
+        {"if": {"type": "string"}, "then": {"type": "integer"}, "else": {"type": "string"}},
+        "5",
+        None,
+    ),
+    # "then" fills a default that "not" (checked before it) forbids
+    (
+        {
+            "type": "object",
+            "not": {"required": ["a"]},
+            "if": {"type": "object"},
+            "then": {"properties": {"a": {"type": "integer", "default": 1}}},
+        },
+        {},
+        None,
+    ),
+    # the same through a recursive $ref beside if/then: the default would break the $ref
+    (
+        {
+            "$ref": "#/$defs/leaf",
+            "if": {"type": "object"},
+            "then": {"properties": {"a": {"default": 1}}},
+        },
+        {},
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("inner", "value", "expected"), IF_DECIDED_ON_OUTPUT)
+def test_if_is_decided_on_the_output_and_keywords_hold_together(
+    inner: dict[str, Any], value: Any, expected: Any
+) -> None:
+    """A conformed output is valid under every keyword of its schema (the ``jsonschema``
+    library agrees), even when conforming changes what ``if`` or ``not`` says; when no
+    branch can hold, the value is rejected rather than emitted invalid."""
+    leaf = {"type": "object", "properties": {"a": {"const": 2}}}
+    schema = obj({"v": inner}, **{"$defs": {"leaf": leaf}})
+    result = compile_transformer(schema, version=1, options=NO_META)({"v": value})
+    if expected is None:
+        assert isinstance(result, Rejected), result
+        assert [str(r.code) for r in result.reasons] == ["condition_failed"]
+    else:
+        assert isinstance(result, Conformed), result
+        assert result.payload == {"v": expected}
+        jsonschema.Draft202012Validator(schema).validate(result.payload)
 
 
 def test_local_refs_and_recursion() -> None:

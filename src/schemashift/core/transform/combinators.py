@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from schemashift.core.transform.context import FAIL, Ctx, Node
+from schemashift.core.transform.context import FAIL, Ctx, Node, Pending
 from schemashift.core.transform.result import ReasonCode
 
 Step = Callable[[Any, Ctx], Any]
@@ -129,7 +129,33 @@ def not_step(forbidden: Node) -> Step:
 
 
 def if_step(condition: Node, then: Node, otherwise: Node) -> Step:
+    """``if`` is decided on the *output*: a branch that fills a default, drops a field or
+    coerces a value can change what ``if`` says (``"5"`` is a string, the ``then`` branch
+    makes it ``5``, which is not). The branch the input selects is tried first, then the
+    other; a result stands only if it is valid under the branch its own ``if`` answer
+    selects."""
+
+    def settled(result: Any) -> bool:
+        return validates(then if validates(condition, result) else otherwise, result)
+
     def step(value: Any, ctx: Ctx) -> Any:
-        return (then if validates(condition, value) else otherwise)(value, ctx)
+        if ctx.validate:
+            return (then if validates(condition, value) else otherwise)(value, ctx)
+        first, second = (then, otherwise) if validates(condition, value) else (otherwise, then)
+        start = len(ctx.reasons)
+        result = first(value, ctx)
+        if result is not FAIL and settled(result):
+            return result
+        if result is FAIL:
+            kept = ctx.reasons[start:]
+        else:
+            kept = [Pending(ReasonCode.CONDITION_FAILED, "conforming changed the 'if' answer")]
+        del ctx.reasons[start:]
+        result = second(value, ctx)
+        if result is not FAIL and settled(result):
+            return result
+        del ctx.reasons[start:]
+        ctx.reasons.extend(kept)  # the reasons of the branch the input selected
+        return FAIL
 
     return step

@@ -373,6 +373,14 @@ def _make_node(
             value = step(value, ctx)
             if value is FAIL:
                 return FAIL
+        if earlier and not ctx.validate:
+            # a later keyword (an if/then default, a union branch) may have changed what an
+            # earlier one (``not``, ``$ref``, ``enum``) accepted: the output must meet them all
+            check = Ctx(validate=True)
+            if any(step(value, check) is FAIL for step in earlier):
+                return ctx.fail(
+                    ReasonCode.CONDITION_FAILED, "the schema's keywords conflict for this value"
+                )
         if kind != "object" or object_rule is None or object_rule is copy_json:
             return value
         # a branch may have changed what the object's own rule made valid: check it again
@@ -383,6 +391,7 @@ def _make_node(
         return keep_order(shaped, value)
 
     object_rule = handlers.get("object")
+    earlier = tuple(steps[:-1])
     return node
 
 
