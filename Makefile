@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 FILE ?=
 
-.PHONY: run test lint typecheck unit bench install clean
+.PHONY: run test lint typecheck unit hunt bench install clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ test: $(STAMP)
 	$(PY) -m ruff format --check src tests bench
 	$(PY) -m mypy
 	$(PY) -m pytest -q
+
+# property tests with fresh randomness, ROUNDS times (CI replays a fixed sequence)
+ROUNDS ?= 20
+hunt: $(STAMP)
+	for i in $$(seq $(ROUNDS)); do HYPOTHESIS_PROFILE=hunt $(PY) -m pytest tests/unit -q -x -p no:cacheprovider || exit 1; done
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.support import environment, servers
+
+# Property tests explore new random inputs on every developer run, where a fresh
+# counterexample is a find. CI replays a fixed sequence instead, so a commit lands or fails on
+# its own merits, not on the luck of the draw; `make hunt` reruns the unit suite with fresh
+# randomness round after round to go looking for bugs.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("hunt", database=None, print_blob=True)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+elif environment.in_ci():
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
