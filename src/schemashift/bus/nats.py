@@ -224,17 +224,19 @@ class NatsBus:
         if not messages:
             return
         futures: list[asyncio.Future[Any]] = []
-        try:
+
+        async def send_all() -> None:
+            # One deadline for the whole batch: a per-message wait_stall would wrap every
+            # publish in its own wait_for (a task each), a large share of a worker's time.
+            publish = self._js.publish_async
             for m in messages:
                 futures.append(
-                    await self._js.publish_async(
-                        m.subject,
-                        m.data,
-                        headers=_headers(m.headers, m.msg_id),
-                        wait_stall=self._publish_timeout,
-                    )
+                    await publish(m.subject, m.data, headers=_headers(m.headers, m.msg_id))
                 )
-            await asyncio.wait_for(asyncio.gather(*futures), self._publish_timeout)
+            await asyncio.gather(*futures)
+
+        try:
+            await asyncio.wait_for(send_all(), self._publish_timeout)
         except _NATS_ERRORS as exc:
             for future in futures:
                 future.cancel()
