@@ -221,6 +221,36 @@ def test_fixed_length_heterogeneous_arrays_become_prefix_items() -> None:
     assert homogeneous == {"type": "array", "items": {"type": "integer"}}
 
 
+def test_tuple_positions_count_every_array_until_the_length_changes() -> None:
+    """Fixed-length arrays are routed per type tuple once seen (a cache): the statistics are
+    exactly those of profiles that each saw one payload (no cache) merged, before and after
+    a new length ends tuple tracking."""
+    payloads: list[dict[str, Any]] = []
+    for i in range(5):
+        payloads += [{"pair": [i, f"s{i}"]}, {"pair": [f"t{i}", i + 0.5]}]
+    tail = [{"pair": [1]}, {"pair": [2, "x"]}, {"pair": [3, "y"]}]
+
+    def first_sight_only(items: list[dict[str, Any]]) -> Profile:
+        merged = Profile()
+        for payload in items:
+            merged = merged.merge(Profile().update([payload]))
+        return merged
+
+    routed = Profile().update(payloads)
+    assert routed.to_dict() == first_sight_only(payloads).to_dict()
+    assert routed.finish()["properties"]["pair"]["prefixItems"] == [
+        {"type": ["string", "integer"]},
+        {"type": ["string", "number"]},
+    ]
+    routed.update(tail)
+    assert routed.to_dict() == first_sight_only(payloads + tail).to_dict()
+    # a route kept past the end of tracking would append to positions nobody flushes again
+    # (memory growing with the stream): the cache goes with the tuple
+    pair = routed._root.obj.children["pair"].arr  # type: ignore[union-attr]
+    assert pair is not None and pair.positions is None and pair.routes == {}
+    assert "prefixItems" not in routed.finish()["properties"]["pair"]
+
+
 def test_variable_length_arrays_use_items() -> None:
     """Arrays of several lengths are plain `items` arrays."""
     schema = infer([{"t": ["a"]}, {"t": ["b", "c"]}, {"t": []}])

@@ -47,6 +47,8 @@ AddObject = Callable[[Node, dict[str, Any]], None]
 _append = list.append
 _DICT_ONLY = frozenset({dict})
 _SHORT_ARRAY = 4
+# Type combinations of short arrays routed per array path; more take the loop.
+MAX_ARRAY_ROUTES = 16
 
 
 def make_adder(options: ProfileOptions) -> AddObject:
@@ -169,13 +171,31 @@ def make_adder(options: ProfileOptions) -> AddObject:
             stats = node.arr = ArrayStats()
         n = len(arr)
         stats.lens.append(n)
-        if stats.positions is not None:
-            track_tuple(stats, arr, n)
         items = stats.items
         if n > _SHORT_ARRAY:
+            if stats.positions is not None:
+                track_tuple(stats, arr, n)
             add_many(items, arr)
             return
-        # Short arrays (tags, coordinates): a plain loop beats building type sets.
+        if stats.positions is not None:
+            # Tuple tracking is alive (coordinates, pairs: every array so far had this length
+            # and only scalars): a type tuple seen before routes items and positions in two
+            # C-level passes.
+            kinds = tuple(map(type, arr))
+            route = stats.routes.get(kinds)
+            if route is not None:
+                any(map(_append, route[0], arr))
+                any(map(_append, route[1], arr))
+                return
+            track_tuple(stats, arr, n)
+            positions = stats.positions
+            if positions is not None and len(stats.routes) < MAX_ARRAY_ROUTES:
+                buffers = list(map(items.buffer_of, kinds))  # TypeError for a non-JSON value
+                any(map(_append, buffers, arr))
+                stats.routes[kinds] = (buffers, list(map(Node.buffer_of, positions, kinds)))
+                return
+        # Other short arrays (tags of varying length, a line item or two): a plain loop beats
+        # building type tuples or sets.
         for value in arr:
             kind = type(value)
             if kind is str:
@@ -193,19 +213,23 @@ def make_adder(options: ProfileOptions) -> AddObject:
         if stats.tuple_len == -1:
             stats.tuple_len = n
             if n > tuple_max:
-                stats.positions = None
+                end_tuple(stats)
                 return
             stats.positions = [Node() for _ in range(n)]
         elif n != stats.tuple_len:
-            stats.positions = None
+            end_tuple(stats)
             return
         positions = stats.positions
         assert positions is not None
         kinds = tuple(map(type, arr))
         if dict in kinds or list in kinds:
-            stats.positions = None
+            end_tuple(stats)
             return
         any(map(_append, map(Node.buffer_of, positions, kinds), arr))
+
+    def end_tuple(stats: ArrayStats) -> None:
+        stats.positions = None
+        stats.routes = {}  # cached routes append to the positions too
 
     def new_shape(stats: ObjectStats, keys: tuple[str, ...]) -> ShapeEntry | None:
         children = stats.children

@@ -112,10 +112,23 @@ class ObjectStats:
         self.sink = KeysetStat()
 
 
+# (item buffers, position buffers): where each value of a fixed-length scalar array goes.
+ArrayRoute = tuple[list[list[Any]], list[list[Any]]]
+
+
 class ArrayStats:
     """Statistics of the arrays seen at one path."""
 
-    __slots__ = ("count", "items", "len_max", "len_min", "lens", "positions", "tuple_len")
+    __slots__ = (
+        "count",
+        "items",
+        "len_max",
+        "len_min",
+        "lens",
+        "positions",
+        "routes",
+        "tuple_len",
+    )
 
     def __init__(self) -> None:
         self.count = 0
@@ -127,6 +140,9 @@ class ArrayStats:
         # Tuple tracking: alive while every array had the same length and only scalars.
         self.tuple_len = -1
         self.positions: list[Node] | None = []
+        # While tuple tracking is alive, per tuple of value types: the item buffers and the
+        # position buffers (a cache, emptied when tracking dies).
+        self.routes: dict[tuple[type, ...], ArrayRoute] = {}
 
 
 class Node:
