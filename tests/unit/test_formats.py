@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemashift.core.formats import FORMATS, all_match, detect, matches, plausible, surviving
+from schemashift.core.formats import (
+    FORMATS,
+    PATTERN_CHECKS,
+    all_match,
+    detect,
+    matches,
+    plausible,
+    surviving,
+)
 
 POSITIVE = {
     "date-time": [
@@ -197,3 +205,81 @@ def test_february_29th_is_checked_per_value_in_a_batch(
     """Impossible days are refused by the pattern, February 29th by a leap-year check on
     every value of the batch that has one."""
     assert all_match(fmt, values) is expected
+
+
+def _two(low: int, high: int) -> st.SearchStrategy[str]:
+    return st.integers(low, high).map(lambda n: f"{n:02d}")
+
+
+_DATE_TIME_PARTS = st.tuples(
+    st.sampled_from(["2024", "2023", "2100", "2000", "0001"]),
+    _two(0, 13),
+    _two(0, 32),
+    _two(0, 25),
+    _two(0, 61),
+    _two(0, 61),
+)
+
+
+@st.composite
+def date_time_batches(draw: st.DrawFn) -> list[str]:
+    """Batches sharing one layout (fraction, offset kind), with digits out of range now and
+    then, and the odd value of another layout or with a non-ASCII digit."""
+    fraction = draw(st.sampled_from(["", ".5", ".123", ".123456"]))
+    offset_kind = draw(st.sampled_from(["Z", "z", "+", "-"]))
+    values = []
+    for _ in range(draw(st.integers(1, 8))):
+        year, month, day, hour, minute, second = draw(_DATE_TIME_PARTS)
+        offset = offset_kind
+        if offset_kind in "+-":
+            offset += f"{draw(_two(0, 25))}:{draw(_two(0, 61))}"
+        sep = draw(st.sampled_from("TTTTt "))
+        value = f"{year}-{month}-{day}{sep}{hour}:{minute}:{second}{fraction}{offset}"
+        value = draw(st.sampled_from([value] * 6 + [value[:-1], value.replace("1", "١", 1)]))
+        values.append(value)
+    return values
+
+
+@settings(max_examples=400, deadline=None)
+@given(date_time_batches())
+def test_date_time_layout_shortcut_agrees_with_the_pattern(values: list[str]) -> None:
+    """Batches of one layout are checked by byte operations; the answer is the pattern's,
+    value by value (calendar days, February 29th, hours, minutes, seconds, offsets)."""
+    expected = all(PATTERN_CHECKS["date-time"]([v]) for v in values)
+    assert all_match("date-time", values) is expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.uuids().map(str),
+            st.uuids().map(lambda u: str(u).upper()),
+            st.text("0123456789abcdefgABCDEF-", min_size=36, max_size=36),
+            st.uuids().map(lambda u: str(u).replace("-", "", 1) + "-"),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_uuid_layout_shortcut_agrees_with_the_pattern(values: list[str]) -> None:
+    """The hex-digit template check says yes exactly where the pattern does."""
+    expected = all(PATTERN_CHECKS["uuid"]([v]) for v in values)
+    assert all_match("uuid", values) is expected
+
+
+def test_layout_shortcut_cases() -> None:
+    """Fixed-layout batches a stream sends, and near misses the pattern must still judge."""
+    stamps = [f"2025-01-0{d}T1{d}:0{d}:5{d}.12{d}Z" for d in range(1, 10)]
+    assert all_match("date-time", stamps)
+    assert all_match("date-time", [s.replace("Z", "+05:30") for s in stamps])
+    assert not all_match("date-time", [*stamps, "2025-01-01T24:00:00.123Z"])
+    assert not all_match("date-time", [*stamps, "2025-02-30T10:00:00.123Z"])
+    assert not all_match("date-time", [*stamps, "2023-02-29T10:00:00.123Z"])
+    assert all_match("date-time", [*stamps, "2024-02-29T10:00:00.123Z"])
+    assert not all_match("date-time", [s.replace("Z", "+24:00") for s in stamps])
+    assert all_match("date-time", [*stamps, "2025-01-01T10:00:00Z"])  # two layouts: pattern
+    ids = [str(uuid.UUID(int=n * 7919)) for n in range(50)]
+    assert all_match("uuid", ids)
+    assert not all_match("uuid", [*ids, ids[0][:-1] + "g"])
+    assert not all_match("uuid", [*ids, ids[0][:8] + "0" + ids[0][9:]])

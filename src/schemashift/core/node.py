@@ -273,13 +273,17 @@ class Node:
         self.strings += n
         distinct = self.distinct
         if distinct is None:
-            if not self.formats:  # only the length range is left to update
-                self._string_lengths(set(map(len, values)))
+            self._string_lengths(set(map(len, values)))
+            formats = self.formats
+            if not formats:  # only the length range was left to update
                 return
-            unique = set(values)
-            self._string_lengths(set(map(len, unique)))
-            # Any order will do: the result is whether every string matched.
-            self.formats = surviving(self.formats, list(unique))
+            if formats in _LAYOUT_FORMATS:
+                # ids and timestamps: fresh strings, rarely repeated, checked by layout at
+                # ~20-100 ns each; hashing them to deduplicate would cost more than it saves
+                self.formats = surviving(formats, values)
+            else:
+                # Any order will do: the result is whether every string matched.
+                self.formats = surviving(formats, list(set(values)))
             return
         # Lengths, formats and the sketch depend only on the distinct values, and streams
         # repeat strings a lot (statuses, URLs, names): deduplicate once, in C. Values
@@ -335,6 +339,10 @@ class Node:
                 self.distinct = add_values(self.distinct, values, limit)
         else:
             self.distinct = add_values_linear(self.distinct, values, limit)
+
+
+# Surviving-format sets whose batches are checked by layout (core/formats.py) first.
+_LAYOUT_FORMATS = frozenset({("date-time",), ("uuid",)})
 
 
 def min_number(a: Number, b: Number) -> Number:
