@@ -320,3 +320,36 @@ def test_value_drift_in_a_known_shape_reaches_the_registry(registry: Registry) -
         assert {e["schemaVersion"] for e in events[50:]} == {2}
 
     asyncio.run(main())
+
+
+def test_new_keys_of_a_declared_map_take_the_known_shape_path(registry: Registry) -> None:
+    """Once the version declares `properties` a map, events whose map keys were never seen
+    are conformed straight away: no analysis window, no new version, nothing held."""
+
+    def page_view(i: int, key: str) -> dict[str, Any]:
+        return {"session": i, "url": "/cart", "properties": {key: "v", "locale": "en"}}
+
+    async def main() -> None:
+        bus = MemoryBus()
+        worker = Worker(registry, bus, options=FAST)
+        task = asyncio.create_task(worker.run())
+        for i in range(100):  # enough distinct keys for the Analyzer to call it a map
+            body = orjson.dumps(page_view(i, f"exp_{i}"))
+            await bus.publish("schemashift.raw.in", body, headers=ce_headers(i, "view"))
+        while worker.stats.conformed < 100:
+            await asyncio.sleep(0.02)
+        schema = registry.get_version("shop/view", "latest").schema
+        assert "additionalProperties" in schema["properties"]["properties"]
+        windows = worker.stats.observations
+        for i in range(100, 400):
+            body = orjson.dumps(page_view(i, f"never_seen_{i}"))
+            await bus.publish("schemashift.raw.in", body, headers=ce_headers(i, "view"))
+        while worker.stats.conformed + worker.stats.dead_lettered < 400:
+            await asyncio.sleep(0.02)
+        await worker.stop()
+        await task
+        assert worker.stats.conformed == 400
+        assert worker.stats.observations == windows
+        assert registry.list_versions("shop/view") == [1]
+
+    asyncio.run(main())

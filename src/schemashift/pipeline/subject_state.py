@@ -24,6 +24,7 @@ from schemashift.bus.base import Delivery
 from schemashift.core.transform import Transformer, TransformOptions, compile_transformer
 from schemashift.pipeline.cloudevents import RawEvent
 from schemashift.pipeline.envelope import ConformedTemplate
+from schemashift.pipeline.shapes import ShapeGuide, shape_guide
 
 TemplateFactory = Callable[[str, int], ConformedTemplate]
 
@@ -98,6 +99,8 @@ class SubjectState:
     schema_id: int | None = None
     transformer: Transformer | None = None
     template: ConformedTemplate | None = None
+    # where the current version declares maps, so new map keys are not new shapes
+    guide: ShapeGuide | None = None
     known: ShapeMemory = field(default_factory=ShapeMemory)
     # shape -> the quarantine that holds it (None when the registry named none)
     quarantined: ShapeMemory = field(default_factory=ShapeMemory)
@@ -126,6 +129,7 @@ class SubjectState:
             schema, version=version, subject=self.subject, schema_id=schema_id, options=options
         )
         self.transformer = transformer
+        self.guide = shape_guide(schema)
         self.template = templates(self.subject, version)
         self.version = version
         self.schema_id = schema_id

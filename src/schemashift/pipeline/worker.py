@@ -177,7 +177,7 @@ class Worker:
         state.seen += 1
         if self.metrics is not None:
             self.metrics.events_in.labels(event.subject).inc()
-        shape = shape_of(event.payload)
+        shape = shape_of(event.payload, state.guide)
         if shape in state.quarantined:
             return self._out.dead(
                 delivery,
@@ -322,7 +322,9 @@ class Worker:
                 if now - h.held_at >= self.options.max_hold
             ]
         if decision != "insufficient_samples":
-            state.known.update(h.shape for h in held)
+            # Fingerprinted again under the version now current: its maps (declared just
+            # now, perhaps) make later events with other map keys known shapes too.
+            state.known.update(shape_of(h.event.payload, state.guide) for h in held)
             return [self._out.conform(state, h.delivery, h.event) for h in held]
         # Not enough samples to decide yet: what fits the current version goes out; what it
         # refuses waits for more samples (up to max_hold) rather than being dead-lettered now.
