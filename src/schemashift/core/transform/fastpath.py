@@ -41,6 +41,12 @@ _REFUSALS: Final = (
 )
 
 
+# Payloads a lenient decoder goes first for, before the strict one gets the next try: a
+# producer that always needs coercions pays a refused strict decode once per this many
+# events, one that sent a single untidy payload returns to the strict path this soon.
+_RETRY_STRICT_AFTER = 64
+
+
 class _Decoder:
     __slots__ = ("decode", "walker")
 
@@ -59,6 +65,11 @@ class FastPath:
         metadata: tuple[tuple[str, Any], ...],
     ) -> None:
         self._decoders = decoders
+        # Which decoder to try first. Any decoder that accepts a payload gives the same bytes
+        # (a lenient one accepts more, and its walker mends only what the strict one would
+        # have refused; property-tested), so the order only decides the cost.
+        self._first = 0
+        self._lenient_run = 0
         self._encode = msgspec.json.encode
         limits = options.limits
         self._max_bytes = limits.max_bytes
@@ -73,16 +84,27 @@ class FastPath:
         if max_bytes is not None and len(raw) > max_bytes:
             return None
         decoders = self._decoders
+        if self._first:
+            # a lenient decoder is slower on tidy payloads: after a while, strict first again
+            self._lenient_run += 1
+            if self._lenient_run >= _RETRY_STRICT_AFTER:
+                self._first = self._lenient_run = 0
+        first = decoders[self._first]
         try:
-            # the strict decoder inline: the steady state pays no loop and no extra call
-            value = decoders[0].decode(raw)
-            walker = decoders[0].walker
+            # the decoder that took the last payload, inline: the steady state pays no loop
+            # and no extra call, and a producer that always needs a coercion does not pay a
+            # refused strict decode (and its exception) for every event
+            value = first.decode(raw)
+            walker = first.walker
             added = walker(value) if walker is not None else 0
         except _REFUSALS:
-            for decoder in decoders[1:]:
+            for index, decoder in enumerate(decoders):
+                if decoder is first:
+                    continue
                 try:
                     value = decoder.decode(raw)
                     added = decoder.walker(value) if decoder.walker is not None else 0
+                    self._first = index
                     break
                 except _REFUSALS:
                     continue
