@@ -331,7 +331,9 @@ def test_new_keys_of_a_declared_map_take_the_known_shape_path(registry: Registry
 
     async def main() -> None:
         bus = MemoryBus()
-        worker = Worker(registry, bus, options=FAST)
+        # one window of all 100 first events, however slow the machine: v1 sees the map
+        options = WorkerOptions(hold_timeout=5.0, fetch_timeout=0.05)
+        worker = Worker(registry, bus, options=options)
         task = asyncio.create_task(worker.run())
         for i in range(100):  # enough distinct keys for the Analyzer to call it a map
             body = orjson.dumps(page_view(i, f"exp_{i}"))
