@@ -229,11 +229,17 @@ PATTERN_CHECKS: dict[str, Callable[[Sequence[str]], bool]] = {
     "email": _all_joined(_EMAIL),
     "uri": _all_uris,
 }
+_LAYOUT_CHECKS: dict[str, Callable[[Sequence[str]], bool]] = {
+    "date-time": _date_times_by_layout,
+    "uuid": _uuids_by_layout,
+}
+# Formats whose batches are checked by layout first (cheap per value, so a batch of them is
+# not worth deduplicating before the check).
+LAYOUT_FORMATS = frozenset(_LAYOUT_CHECKS)
 # What the profile runs: the same answers, with the layout shortcut first where there is one.
 _BATCH_CHECKS: dict[str, Callable[[Sequence[str]], bool]] = {
     **PATTERN_CHECKS,
-    "date-time": _with_layout(_date_times_by_layout, PATTERN_CHECKS["date-time"]),
-    "uuid": _with_layout(_uuids_by_layout, PATTERN_CHECKS["uuid"]),
+    **{fmt: _with_layout(layout, PATTERN_CHECKS[fmt]) for fmt, layout in _LAYOUT_CHECKS.items()},
 }
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from schemashift.core.formats import FORMATS, surviving
+from schemashift.core.formats import FORMATS, LAYOUT_FORMATS, surviving
 
 if TYPE_CHECKING:
     from schemashift.core.shape import Plan
@@ -277,7 +277,7 @@ class Node:
             formats = self.formats
             if not formats:  # only the length range was left to update
                 return
-            if formats in _LAYOUT_FORMATS:
+            if LAYOUT_FORMATS.issuperset(formats):
                 # ids and timestamps: fresh strings, rarely repeated, checked by layout at
                 # ~20-100 ns each; hashing them to deduplicate would cost more than it saves
                 self.formats = surviving(formats, values)
@@ -339,10 +339,6 @@ class Node:
                 self.distinct = add_values(self.distinct, values, limit)
         else:
             self.distinct = add_values_linear(self.distinct, values, limit)
-
-
-# Surviving-format sets whose batches are checked by layout (core/formats.py) first.
-_LAYOUT_FORMATS = frozenset({("date-time",), ("uuid",)})
 
 
 def min_number(a: Number, b: Number) -> Number:
