@@ -135,8 +135,10 @@ def if_step(condition: Node, then: Node, otherwise: Node) -> Step:
     other; a result stands only if it is valid under the branch its own ``if`` answer
     selects."""
 
-    def settled(result: Any) -> bool:
-        return validates(then if validates(condition, result) else otherwise, result)
+    def settled(result: Any, made_by: Node) -> bool:
+        # ``made_by``'s output is valid under ``made_by``: only a flipped answer needs a check
+        selected = then if validates(condition, result) else otherwise
+        return selected is made_by or validates(selected, result)
 
     def step(value: Any, ctx: Ctx) -> Any:
         if ctx.validate:
@@ -144,7 +146,7 @@ def if_step(condition: Node, then: Node, otherwise: Node) -> Step:
         first, second = (then, otherwise) if validates(condition, value) else (otherwise, then)
         start = len(ctx.reasons)
         result = first(value, ctx)
-        if result is not FAIL and settled(result):
+        if result is not FAIL and settled(result, first):
             return result
         if result is FAIL:
             kept = ctx.reasons[start:]
@@ -152,7 +154,7 @@ def if_step(condition: Node, then: Node, otherwise: Node) -> Step:
             kept = [Pending(ReasonCode.CONDITION_FAILED, "conforming changed the 'if' answer")]
         del ctx.reasons[start:]
         result = second(value, ctx)
-        if result is not FAIL and settled(result):
+        if result is not FAIL and settled(result, second):
             return result
         del ctx.reasons[start:]
         ctx.reasons.extend(kept)  # the reasons of the branch the input selected
