@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from typing import Any
 
 import jsonschema
@@ -134,7 +135,7 @@ def untidy(payload: dict[str, Any], how: int) -> dict[str, Any]:
             out[key] = str(value).lower() if type(value) is bool else str(value)
         elif turn == 1 and type(value) is int and abs(value) < 2**53:
             out[key] = float(value)
-        elif turn == 2 and type(value) is str and value.lstrip("-").isdigit():
+        elif turn == 2 and type(value) is str and re.fullmatch("-?[0-9]+", value):
             out[key] = int(value)
     return out
 
