@@ -12,8 +12,7 @@ create children, count a new key set, or fold an object with too many keys into 
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import compress
-from typing import Any
+from typing import Any, NamedTuple
 
 from schemashift.core.keypatterns import ALL_CLASSES, keys_mask
 from schemashift.core.node import (
@@ -29,6 +28,7 @@ from schemashift.core.profile_options import ProfileOptions
 from schemashift.core.shape import (
     MAX_PLANS,
     MAX_WALKER_KEYS,
+    Plan,
     ShapeCompiler,
     make_plan,
 )
@@ -51,9 +51,25 @@ _SHORT_ARRAY = 4
 MAX_ARRAY_ROUTES = 16
 
 
-def make_adder(options: ProfileOptions) -> AddObject:
-    """Compile the walk for one set of options; returns ``add_object(node, payload)``."""
+class Adder(NamedTuple):
+    """The walk of one profile: ``add(root, payload)``, and ``drain()``, which must run
+    before the tree's buffers are read (it moves rows held by plans into them)."""
+
+    add: AddObject
+    drain: Callable[[], None]
+
+
+def make_adder(options: ProfileOptions) -> Adder:
+    """Compile the walk for one set of options."""
     max_keys = options.max_object_keys
+    # Plans holding rows not yet moved into their buffers.
+    pending: list[Plan] = []
+
+    def drain() -> None:
+        for plan in pending:
+            plan.drain()
+        pending.clear()
+
     keyset_limit = options.keyset_limit
     tag_names = frozenset(options.tag_names)
     tuple_max = options.tuple_max_length
@@ -86,11 +102,12 @@ def make_adder(options: ProfileOptions) -> AddObject:
             if plan is None:
                 walk_generic(entry.children, values)
             else:
-                # route_scalars, inlined: wide records take this path once per object.
-                if plan.mask is None:
-                    any(map(_append, plan.buffers, values))
-                else:
-                    any(map(_append, plan.buffers, compress(values, plan.mask)))
+                # The scalars wait as one row until the next flush (Plan.drain).
+                if plan.buffers:
+                    flat = plan.flat
+                    if not flat:
+                        pending.append(plan)
+                    flat.extend(values)
                 for index, child in plan.objects:
                     add_object(child, values[index])
                 for index, child in plan.arrays:
@@ -267,12 +284,13 @@ def make_adder(options: ProfileOptions) -> AddObject:
         return stat
 
     def fold(stats: ObjectStats) -> None:
+        drain()  # the children are merged into one node: their buffers must be complete
         stats.key_mask = keys_mask(stats.children, ALL_CLASSES)
         stats.values = fold_children(list(stats.children.values()), options)
         stats.children = {}
         drop_keysets(stats)
 
-    return add_object
+    return Adder(add_object, drain)
 
 
 def drop_keysets(stats: ObjectStats) -> None:

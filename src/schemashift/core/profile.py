@@ -37,13 +37,13 @@ PROFILE_FORMAT = 1
 class Profile:
     """Per-path statistics of the payloads added so far; see the module docstring."""
 
-    __slots__ = ("_add", "_flush_every", "_pending", "_root", "count", "options")
+    __slots__ = ("_add", "_drain", "_flush_every", "_pending", "_root", "count", "options")
 
     def __init__(self, options: ProfileOptions | None = None) -> None:
         self.options = options if options is not None else ProfileOptions()
         self.count = 0
         self._root = Node()
-        self._add = make_adder(self.options)
+        self._add, self._drain = make_adder(self.options)
         self._pending = 0
         self._flush_every = self.options.flush_every
 
@@ -116,6 +116,7 @@ class Profile:
 
     def _flush(self) -> None:
         self._pending = 0
+        self._drain()
         flush_tree(self._root, self.options)
 
     def __repr__(self) -> str:

@@ -2,8 +2,9 @@
 
 Two precompiled paths, chosen by the width of the object (core/ingest.py):
 
-* a :class:`Plan` per (key order, value types): no compilation, scalars appended in one
-  C-level pass; cheapest for wide records and for shapes seen only a few times;
+* a :class:`Plan` per (key order, value types): no compilation; the object's values are
+  appended to one flat list of rows, and each scalar buffer takes its column as a strided
+  slice at the next flush; cheapest for wide records and for shapes seen only a few times;
 * a walker for narrow shapes that recur: once an object shape (one key order at one path)
   has recurred ``COMPILE_AFTER`` times, the profile makes a small function for it: it
   unpacks ``obj.values()`` into locals in one C-level step and, per position, appends a
@@ -113,41 +114,63 @@ class Plan:
     """How to route the values of one (key order, value types) combination.
 
     Used before (or instead of) a compiled walker: making a plan costs no compilation, and
-    applying it appends every scalar in one C-level pass —
-    ``any(map(list.append, buffers, values))`` — which is the cheapest route for wide
-    records. The type tuple the plan is stored under is its guard.
+    applying it costs one C-level ``extend`` per object: the object's values join one flat
+    list of ``width``-long rows, and :meth:`drain` (run before every flush) hands each
+    scalar buffer its column as a strided slice, ``flat[j::width]``, also in C. For a wide
+    record that is half the cost of appending every scalar on arrival. The type tuple the
+    plan is stored under is its guard, so every column has its buffer's type.
+
+    The rows also hold the object's containers (already walked, never read again): they
+    only keep those alive until the next flush, as the buffers do the scalars.
     """
 
-    __slots__ = ("arrays", "buffers", "mask", "objects")
+    __slots__ = ("arrays", "buffers", "flat", "objects", "positions", "width")
 
     def __init__(
         self,
+        positions: tuple[int, ...],
         buffers: list[list[Any]],
-        mask: tuple[bool, ...] | None,
+        width: int,
         objects: tuple[tuple[int, Node], ...],
         arrays: tuple[tuple[int, Node], ...],
     ) -> None:
+        # The scalar positions and their buffers, as two flat sequences rather than pairs:
+        # on streams of small files plans are made often, and every tuple holding a list
+        # is one more object for the garbage collector to traverse.
+        self.positions = positions
         self.buffers = buffers
-        self.mask = mask  # None when every position is a scalar
+        self.width = width
         self.objects = objects
         self.arrays = arrays
+        # The values of the objects routed since the last drain, row after row.
+        self.flat: list[Any] = []
+
+    def drain(self) -> None:
+        """Move the buffered rows' scalars into their nodes' buffers."""
+        flat = self.flat
+        if not flat:
+            return
+        width = self.width
+        for position, buffer in zip(self.positions, self.buffers, strict=True):
+            buffer += flat[position::width]
+        flat.clear()
 
 
 def make_plan(children: list[Node], types: tuple[type, ...]) -> Plan:
-    """The plan for objects whose values have ``types``; TypeError for a non-JSON type.
-
-    Built with comprehensions rather than a loop with per-position branches: on streams of
-    small files (first sight dominates) plan making is a visible share of the time.
-    """
-    if dict not in types and list not in types:  # flat records: no mask, no containers
-        return Plan([c.buffer_of(k) for c, k in zip(children, types, strict=True)], None, (), ())
-    mask = tuple(kind is not dict and kind is not list for kind in types)
+    """The plan for objects whose values have ``types``; TypeError for a non-JSON type."""
+    if dict not in types and list not in types:  # flat records: every position a scalar
+        return Plan(
+            tuple(range(len(types))),
+            list(map(Node.buffer_of, children, types)),
+            len(types),
+            (),
+            (),
+        )
+    mask = [kind is not dict and kind is not list for kind in types]
     return Plan(
-        [
-            c.buffer_of(k)
-            for c, k in zip(compress(children, mask), compress(types, mask), strict=True)
-        ],
-        mask,
+        tuple(compress(range(len(types)), mask)),
+        list(map(Node.buffer_of, compress(children, mask), compress(types, mask))),
+        len(types),
         tuple((i, children[i]) for i, kind in enumerate(types) if kind is dict),
         tuple((i, children[i]) for i, kind in enumerate(types) if kind is list),
     )
