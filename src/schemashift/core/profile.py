@@ -37,15 +37,16 @@ PROFILE_FORMAT = 1
 class Profile:
     """Per-path statistics of the payloads added so far; see the module docstring."""
 
-    __slots__ = ("_add", "_drain", "_flush_every", "_pending", "_root", "count", "options")
+    __slots__ = ("_add", "_drain", "_flush_at", "_flush_every", "_root", "count", "options")
 
     def __init__(self, options: ProfileOptions | None = None) -> None:
         self.options = options if options is not None else ProfileOptions()
         self.count = 0
         self._root = Node()
         self._add, self._drain = make_adder(self.options)
-        self._pending = 0
         self._flush_every = self.options.flush_every
+        # The count at which the buffered scalars are next summarised.
+        self._flush_at = self._flush_every
 
     def add(self, payload: Mapping[str, Any]) -> None:
         """Profile one decoded payload (a JSON object).
@@ -59,8 +60,7 @@ class Profile:
             payload = dict(payload)
         self._add(self._root, payload)
         self.count += 1
-        self._pending += 1
-        if self._pending >= self._flush_every:
+        if self.count >= self._flush_at:
             self._flush()
 
     def update(self, payloads: Iterable[Mapping[str, Any]]) -> Profile:
@@ -81,6 +81,7 @@ class Profile:
         merged = Profile(self.options)
         merged._root = merge_nodes(self._root, other._root, self.options)
         merged.count = self.count + other.count
+        merged._flush()
         return merged
 
     def finish(self) -> dict[str, Any]:
@@ -111,11 +112,12 @@ class Profile:
             raise ValueError(f"unsupported profile format {data.get('format')!r}")
         profile = cls(ProfileOptions.from_dict(dict(data["options"])))
         profile.count = int(data["count"])
+        profile._flush()
         profile._root = node_from_dict(data["root"])
         return profile
 
     def _flush(self) -> None:
-        self._pending = 0
+        self._flush_at = self.count + self._flush_every
         self._drain()
         flush_tree(self._root, self.options)
 

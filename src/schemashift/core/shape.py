@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import compress
+from types import MethodType
 from typing import Any
 
 from schemashift.core.node import Node
@@ -39,14 +40,15 @@ MAX_WALKER_KEYS = 24
 def _source(n: int) -> str:
     """The walker factory for objects of ``n`` keys.
 
-    Position ``i`` holds a predicted type ``t{i}`` and a route: ``f{i}(x{i}, v)`` is
-    ``list.append(buffer, v)`` for a scalar, ``add_object(node, v)`` for an object and
-    ``add_array(node, v)`` for an array. A value of another type takes ``add_value``.
+    Position ``i`` holds a predicted type ``t{i}`` and a route ``r{i}(v)``, a bound method:
+    the buffer's ``append`` for a scalar, ``add_object`` bound to the node for an object and
+    ``add_array`` bound to it for an array (one closure cell and one call per value). A
+    value of another type takes ``add_value``.
     """
-    lines = ["def factory(nodes, types, funcs, targets, add_value):"]
+    lines = ["def factory(nodes, types, routes, add_value):"]
     if n:
         names = "".join(f"{{p}}{i}, " for i in range(n))
-        for prefix, source in (("n", "nodes"), ("t", "types"), ("f", "funcs"), ("x", "targets")):
+        for prefix, source in (("n", "nodes"), ("t", "types"), ("r", "routes")):
             lines.append(f"    {names.format(p=prefix)}= {source}")
     lines.append("    def walk(obj):")
     if n:
@@ -54,7 +56,7 @@ def _source(n: int) -> str:
     else:
         lines.append("        pass")
     for i in range(n):
-        lines.append(f"        f{i}(x{i}, v{i}) if type(v{i}) is t{i} else add_value(n{i}, v{i})")
+        lines.append(f"        r{i}(v{i}) if type(v{i}) is t{i} else add_value(n{i}, v{i})")
     lines.append("    return walk")
     return "\n".join(lines) + "\n"
 
@@ -70,8 +72,6 @@ def _factory(n: int) -> Factory:
 # Compiled once at import, one per arity, and never changed: making a walker at run time
 # is a closure call, not a compile() (which, per profile, cost more than it saved).
 _FACTORIES: tuple[Factory, ...] = tuple(_factory(n) for n in range(MAX_WALKER_KEYS + 1))
-
-_append = list.append
 
 
 class ShapeCompiler:
@@ -91,19 +91,15 @@ class ShapeCompiler:
         if n > MAX_WALKER_KEYS:
             return None
         types = tuple(map(type, values))
-        funcs: list[Any] = []
-        targets: list[Any] = []
+        routes: list[Callable[[Any], None]] = []
         for node, kind in zip(children, types, strict=True):
             if kind is dict:
-                funcs.append(self._add_object)
-                targets.append(node)
+                routes.append(MethodType(self._add_object, node))
             elif kind is list:
-                funcs.append(self._add_array)
-                targets.append(node)
+                routes.append(MethodType(self._add_array, node))
             else:
-                funcs.append(_append)
-                targets.append(node.buffer_of(kind))
-        return _FACTORIES[n](children, types, funcs, targets, self._add_value)
+                routes.append(node.buffer_of(kind).append)
+        return _FACTORIES[n](children, types, routes, self._add_value)
 
 
 # Different type combinations kept per key order (nullable fields multiply them).
