@@ -9,6 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from schemashift.core.infer import infer
+from schemashift.core.ingest import SHAPE_CACHE_SIZE
 from schemashift.core.jsonparse import loads_object
 from schemashift.core.profile import Profile, ProfileOptions
 from schemashift.core.shape import MAX_WALKER_KEYS
@@ -418,6 +419,47 @@ def test_walkers_of_every_width_route_each_position_to_its_own_path(width: int) 
         assert at.count == 11
         assert at.types == {"integer": 10, "string": 1}
         assert (at.min, at.max) == (100 * j, 100 * j + 9)
+
+
+def test_rows_held_by_plans_reach_the_map_an_object_is_folded_into() -> None:
+    """Plans keep each object's values as a row until the flush; folding the object into a
+    map mid-window merges its children, so the rows must land in them first."""
+    profile = Profile(ProfileOptions(flush_every=10_000))
+    for _ in range(3):  # second and third sight of this key order: rows in a plan
+        profile.add({"o": {"a": 1, "b": "x"}})
+    for i in range(300):  # ever-new keys: folded into a map at max_object_keys
+        profile.add({"o": {f"k{i}": i}})
+    star = profile.path_stats()["/o/*"]
+    assert star.count == 3 * 2 + 300
+    assert star.types == {"integer": 3 + 300, "string": 3}
+
+
+def test_key_orders_past_the_shape_cache_are_counted_exactly() -> None:
+    """One-off key orders beyond the per-path cache take the generic walk; the statistics
+    equal those of the same payloads in the opposite order (other orders are cached)."""
+    payloads = [{"o": {f"k{i}": i, "x": f"s{i % 3}", f"y{i}": None}} for i in range(100)]
+    options = ProfileOptions(keyset_limit=1000)  # key-set tracking outlives the cache
+    forward = Profile(options).update(payloads)
+    backward = Profile(options).update(payloads[::-1])
+    assert forward.to_dict() == backward.to_dict()
+    assert len(forward._root.obj.children["o"].obj.shapes) == SHAPE_CACHE_SIZE  # type: ignore[union-attr]
+    stats = forward.path_stats()
+    assert stats["/o/x"].count == 100 and stats["/o/k7"].count == 1
+    assert stats["/o/y42"].nulls == 1
+
+
+def test_a_dead_tag_makes_the_path_forget_its_remembered_shape() -> None:
+    """Each path remembers the previous object's shape. A discriminator candidate that dies
+    (too many values) drops the cached shapes with their tag counters, and the remembered
+    one with them: the next object of the same key order no longer counts the dead tag."""
+    profile = Profile(ProfileOptions(flush_every=1, tag_max_branches=2))
+    for value in ("a", "b", "c"):  # the third value kills `type` at the flush after it
+        profile.add({"o": {"type": value, "n": 1}})
+    profile.add({"o": {"type": "d", "n": 1}})
+    stats = profile._root.obj.children["o"].obj  # type: ignore[union-attr]
+    assert stats is not None and "type" in stats.dead_tags
+    assert stats.last_entry is not None and stats.last_entry.tag_slots == ()
+    assert profile.path_stats()["/o/n"].count == 4
 
 
 def test_empty_profile_gives_an_object_schema() -> None:

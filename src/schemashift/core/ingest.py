@@ -12,6 +12,7 @@ create children, count a new key set, or fold an object with too many keys into 
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import filterfalse
 from typing import Any, NamedTuple
 
 from schemashift.core.keypatterns import ALL_CLASSES, keys_mask
@@ -27,7 +28,6 @@ from schemashift.core.node_merge import fold_children
 from schemashift.core.profile_options import ProfileOptions
 from schemashift.core.shape import (
     MAX_PLANS,
-    MAX_WALKER_KEYS,
     Plan,
     ShapeCompiler,
     make_plan,
@@ -35,16 +35,21 @@ from schemashift.core.shape import (
 
 # Key orders cached per object path; more only costs the slow path, not correctness.
 SHAPE_CACHE_SIZE = 64
-# Narrow shapes (at most COMPILE_MAX_KEYS keys) get a walker on their COMPILE_AFTER-th
+# Narrow shapes (at most MAX_WALKER_KEYS keys) get a walker on their COMPILE_AFTER-th
 # occurrence. Walkers come from factories compiled once at import (core/shape.py), so making
 # one costs a closure, and a few sightings are enough to tell a recurring shape; for wide
 # records the plan's C-level pass is as fast as a walker.
 COMPILE_AFTER = 4
-COMPILE_MAX_KEYS = MAX_WALKER_KEYS
 
 AddObject = Callable[[Node, dict[str, Any]], None]
 
 _append = list.append
+
+
+def _new_node(_key: str) -> Node:
+    return Node()
+
+
 _DICT_ONLY = frozenset({dict})
 _SHORT_ARRAY = 4
 # Type combinations of short arrays routed per array path; more take the loop.
@@ -83,12 +88,26 @@ def make_adder(options: ProfileOptions) -> Adder:
             add_to_map(stats, obj)
             return
         keys = tuple(obj)
-        entry = stats.shapes.get(keys)
-        if entry is None:
-            entry = new_shape(stats, keys)
-            if entry is None:  # folded into a map just now
-                add_to_map(stats, obj)
-                return
+        if keys == stats.last_keys:
+            entry = stats.last_entry
+            assert entry is not None
+        else:
+            entry = stats.shapes.get(keys)
+            if entry is None:
+                entry = new_shape(stats, keys)
+                if entry is None:  # folded into a map just now
+                    add_to_map(stats, obj)
+                    return
+                if keys not in stats.shapes:
+                    # A key order past the cache (a map's, before it is folded): it will not
+                    # be looked up again, so a plan would be made for nothing.
+                    entry.stat.count += 1
+                    walk_generic(entry.children, tuple(obj.values()))
+                    if entry.tag_slots:
+                        count_tags(stats, entry, obj)
+                    return
+            stats.last_keys = keys
+            stats.last_entry = entry
         entry.stat.count += 1
         walk = entry.walk
         if walk is not None:
@@ -112,17 +131,19 @@ def make_adder(options: ProfileOptions) -> Adder:
                     add_object(child, values[index])
                 for index, child in plan.arrays:
                     add_array(child, values[index])
-            if len(values) <= COMPILE_MAX_KEYS:
-                entry.hits += 1
-                if entry.hits == COMPILE_AFTER:
-                    entry.walk = compiler.compile(entry.children, values)
+            entry.hits += 1
+            if entry.hits == COMPILE_AFTER:  # None for a shape wider than the walkers
+                entry.walk = compiler.compile(entry.children, values)
         if entry.tag_slots:
-            for tag, counts in entry.tag_slots:
-                value = obj[tag]
-                if type(value) is str:
-                    counts[value] = counts.get(value, 0) + 1
-                else:
-                    stats.dead_tags.add(tag)
+            count_tags(stats, entry, obj)
+
+    def count_tags(stats: ObjectStats, entry: ShapeEntry, obj: dict[str, Any]) -> None:
+        for tag, counts in entry.tag_slots:
+            value = obj[tag]
+            if type(value) is str:
+                counts[value] = counts.get(value, 0) + 1
+            else:
+                stats.dead_tags.add(tag)
 
     def walk_generic(children: list[Node], values: tuple[Any, ...]) -> None:
         for child, value in zip(children, values, strict=True):
@@ -173,7 +194,11 @@ def make_adder(options: ProfileOptions) -> Adder:
         objects = items.obj
         for value in records:
             if objects is not None and objects.values is None:
-                entry = objects.shapes.get(tuple(value))
+                keys = tuple(value)
+                if keys == objects.last_keys:
+                    entry = objects.last_entry
+                else:
+                    entry = objects.shapes.get(keys)
                 if entry is not None and entry.walk is not None and not entry.tag_slots:
                     objects.count += 1
                     entry.stat.count += 1
@@ -249,15 +274,17 @@ def make_adder(options: ProfileOptions) -> Adder:
         stats.routes = {}  # cached routes append to the positions too
 
     def new_shape(stats: ObjectStats, keys: tuple[str, ...]) -> ShapeEntry | None:
+        # C-level idioms throughout: on streams of small files, and for a map's key orders
+        # before it is folded, this runs for a large share of the objects.
         children = stats.children
-        fresh = [k for k in keys if k not in children]
-        if fresh and len(children) + len(fresh) > max_keys:
-            fold(stats)
-            return None
-        for key in fresh:
-            children[key] = Node()
+        fresh = list(filterfalse(children.__contains__, keys))
+        if fresh:
+            if len(children) + len(fresh) > max_keys:
+                fold(stats)
+                return None
+            children.update(zip(fresh, map(_new_node, fresh), strict=True))
         stat = keyset_stat(stats, keys)
-        if stat is stats.sink:
+        if stat is stats.sink or tag_names.isdisjoint(keys):
             slots: tuple[tuple[str, dict[str, int]], ...] = ()
         else:
             slots = tuple(
@@ -265,7 +292,7 @@ def make_adder(options: ProfileOptions) -> Adder:
                 for key in keys
                 if key in tag_names and key not in stats.dead_tags
             )
-        entry = ShapeEntry([children[k] for k in keys], stat, slots)
+        entry = ShapeEntry(list(map(children.__getitem__, keys)), stat, slots)
         if len(stats.shapes) < SHAPE_CACHE_SIZE:
             stats.shapes[keys] = entry
         return entry
@@ -296,5 +323,5 @@ def make_adder(options: ProfileOptions) -> Adder:
 def drop_keysets(stats: ObjectStats) -> None:
     """Key-set statistics overflowed (or the object became a map): stop tracking them."""
     stats.keysets = None
-    stats.shapes = {}
+    stats.forget_shapes()
     stats.dead_tags = set()

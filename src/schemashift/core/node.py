@@ -92,6 +92,8 @@ class ObjectStats:
         "dead_tags",
         "key_mask",
         "keysets",
+        "last_entry",
+        "last_keys",
         "shapes",
         "sink",
         "values",
@@ -108,8 +110,18 @@ class ObjectStats:
         self.dead_tags: set[str] = set()
         # Performance cache (not a statistic): key tuple -> precompiled children.
         self.shapes: dict[tuple[str, ...], ShapeEntry] = {}
+        # The entry of the previous object, tried first: comparing a key tuple with an
+        # identical one is a third of the cost of hashing it for the dictionary.
+        self.last_keys: tuple[str, ...] | None = None
+        self.last_entry: ShapeEntry | None = None
         # Where entries count once key sets overflowed; never read.
         self.sink = KeysetStat()
+
+    def forget_shapes(self) -> None:
+        """Drop the cached entries (their key-set or tag counters are being replaced)."""
+        self.shapes = {}
+        self.last_keys = None
+        self.last_entry = None
 
 
 # (item buffers, position buffers): where each value of a fixed-length scalar array goes.

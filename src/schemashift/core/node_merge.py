@@ -53,7 +53,7 @@ def normalize_tags(stats: ObjectStats, options: ProfileOptions) -> None:
         for tag in dead:
             stat.tags.pop(tag, None)
     stats.dead_tags = dead
-    stats.shapes = {}  # cached entries point at the dropped tag counters
+    stats.forget_shapes()  # cached entries point at the dropped tag counters
 
 
 def merge_nodes(a: Node | None, b: Node | None, options: ProfileOptions) -> Node:
