@@ -8,7 +8,7 @@ AND, and every cap (distinct values, keys, key sets, tag values) is decided on t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from schemashift.core.formats import FORMATS
 from schemashift.core.keypatterns import ALL_CLASSES, keys_mask
@@ -58,8 +58,16 @@ def normalize_tags(stats: ObjectStats, options: ProfileOptions) -> None:
 
 def merge_nodes(a: Node | None, b: Node | None, options: ProfileOptions) -> Node:
     """A new node holding the statistics of ``a`` and ``b`` together."""
+    return merge_node_list([n for n in (a, b) if n is not None], options)
+
+
+def merge_node_list(parts: Sequence[Node], options: ProfileOptions) -> Node:
+    """A new node holding the statistics of every node of ``parts`` together.
+
+    One pass over all parts, so folding a path's 256 children into a map builds one node
+    (and one merged subtree per child path) rather than 256 intermediate ones.
+    """
     out = Node()
-    parts = [n for n in (a, b) if n is not None]
     for n in parts:
         n.flush(options.distinct_limit, options.distinct_max_length)
     distinct: Distinct | None = set()
@@ -83,6 +91,8 @@ def merge_nodes(a: Node | None, b: Node | None, options: ProfileOptions) -> Node
         formats = tuple(f for f in formats if f in n.formats)
         if distinct is not None:
             distinct = None if n.distinct is None else add_values(distinct, n.distinct, 10**9)
+            if distinct is not None and len(distinct) > options.distinct_limit:
+                distinct = None  # over the cap stays over it: stop collecting
     out.formats = formats
     out.distinct = distinct if distinct is None or len(distinct) <= options.distinct_limit else None
     objects = [n.obj for n in parts if n.obj is not None]
@@ -96,10 +106,7 @@ def merge_nodes(a: Node | None, b: Node | None, options: ProfileOptions) -> Node
 
 def fold_children(children: Iterable[Node], options: ProfileOptions) -> Node:
     """One node with the statistics of every child: the value node of a map."""
-    folded = Node()
-    for child in children:
-        folded = merge_nodes(folded, child, options)
-    return folded
+    return merge_node_list(list(children), options)
 
 
 def _map_parts(stats: ObjectStats, options: ProfileOptions) -> tuple[Node, int]:
@@ -115,33 +122,24 @@ def merge_objects(parts: list[ObjectStats], options: ProfileOptions) -> ObjectSt
     for p in parts:
         keys.update(p.children)
     if any(p.values is not None for p in parts) or len(keys) > options.max_object_keys:
-        values = Node()
+        value_nodes: list[Node] = []
         mask = ALL_CLASSES
         for p in parts:
             node, part_mask = _map_parts(p, options)
-            values = merge_nodes(values, node, options)
+            value_nodes.append(node)
             mask &= part_mask
+        values = merge_node_list(value_nodes, options)
         out.values, out.key_mask, out.keysets = values, mask, None
         return out
     for key in sorted(keys):
         nodes = [p.children[key] for p in parts if key in p.children]
-        merged = nodes[0] if len(nodes) == 1 else None
-        out.children[key] = (
-            merge_nodes(merged, None, options) if merged else _merge_all(nodes, options)
-        )
+        out.children[key] = merge_node_list(nodes, options)
     out.keysets = _merge_keysets(parts, options)
     out.dead_tags = set().union(*(p.dead_tags for p in parts))
     if out.keysets is None:
         out.dead_tags = set()
     normalize_tags(out, options)
     return out
-
-
-def _merge_all(nodes: list[Node], options: ProfileOptions) -> Node:
-    result = merge_nodes(nodes[0], nodes[1], options)
-    for node in nodes[2:]:
-        result = merge_nodes(result, node, options)
-    return result
 
 
 def _merge_keysets(
@@ -174,21 +172,16 @@ def merge_arrays(parts: list[ArrayStats], options: ProfileOptions) -> ArrayStats
     highs = [p.len_max for p in parts if p.len_max is not None]
     out.len_min = min(lows) if lows else None
     out.len_max = max(highs) if highs else None
-    items = Node()
-    for p in parts:
-        items = merge_nodes(items, p.items, options)
-    out.items = items
+    out.items = merge_node_list([p.items for p in parts], options)
     lengths = {p.tuple_len for p in parts if p.tuple_len != -1}
     if any(p.positions is None for p in parts) or len(lengths) > 1:
         out.positions = None
         out.tuple_len = lengths.pop() if len(lengths) == 1 else max(lengths, default=-1)
         return out
     out.tuple_len = lengths.pop() if lengths else -1
-    positions: list[Node] = [Node() for _ in range(max(out.tuple_len, 0))]
-    for p in parts:
-        if p.positions:
-            positions = [
-                merge_nodes(x, y, options) for x, y in zip(positions, p.positions, strict=True)
-            ]
-    out.positions = positions
+    tracked = [p.positions for p in parts if p.positions]
+    out.positions = [
+        merge_node_list([positions[i] for positions in tracked], options)
+        for i in range(max(out.tuple_len, 0))
+    ]
     return out
