@@ -50,7 +50,6 @@ def _new_node(_key: str) -> Node:
     return Node()
 
 
-_DICT_ONLY = frozenset({dict})
 _SHORT_ARRAY = 4
 # Type combinations of short arrays routed per array path; more take the loop.
 MAX_ARRAY_ROUTES = 16
@@ -184,6 +183,9 @@ def make_adder(options: ProfileOptions) -> Adder:
         """Several values at one node: scalars routed to their buffers in C."""
         if not values:
             return
+        if type(values[0]) is dict:  # arrays of records: no type set, each record is checked
+            add_records(node, values)
+            return
         kinds = set(map(type, values))
         if kinds <= SCALAR_TYPES:
             if len(kinds) == 1:
@@ -191,17 +193,16 @@ def make_adder(options: ProfileOptions) -> Adder:
             else:
                 routes = {kind: node.buffer_of(kind) for kind in kinds}
                 any(map(_append, map(routes.__getitem__, map(type, values)), values))
-        elif kinds == _DICT_ONLY:
-            add_records(node, values)
         else:
             for value in values:
                 add_value(node, value)
 
-    def add_records(items: Node, records: list[dict[str, Any]]) -> None:
-        """Arrays of records: a compiled shape without tags is walked inline."""
+    def add_records(items: Node, records: list[Any]) -> None:
+        """Arrays of records (and whatever else they hold): a record of a compiled shape
+        without tags is walked inline."""
         objects = items.obj
         for value in records:
-            if objects is not None and objects.values is None:
+            if objects is not None and objects.values is None and type(value) is dict:
                 keys = tuple(value)
                 if keys == objects.last_keys:
                     entry = objects.last_entry
@@ -212,7 +213,7 @@ def make_adder(options: ProfileOptions) -> Adder:
                     entry.stat.count += 1
                     entry.walk(value)
                     continue
-            add_object(items, value)
+            add_value(items, value)
             objects = items.obj  # the slow path may have made it or folded it into a map
 
     def add_array(node: Node, arr: list[Any]) -> None:
