@@ -250,6 +250,21 @@ def test_date_time_layout_shortcut_agrees_with_the_pattern(values: list[str]) ->
 
 
 @settings(max_examples=300, deadline=None)
+@given(_two(0, 14), _two(0, 33), _two(0, 25), st.lists(_DATE_TIME_PARTS, min_size=1, max_size=6))
+def test_date_times_sharing_month_day_and_hour_agree_with_the_pattern(
+    month: str, day: str, hour: str, parts: list[tuple[str, ...]]
+) -> None:
+    """A batch whose values share month, day and hour (a live stream's window) is judged
+    on one value's digits by the shortcut; the answer is still the pattern's."""
+    values = [
+        f"{year}-{month}-{day}T{hour}:{minute}:{second}.5Z"
+        for year, _, _, _, minute, second in parts
+    ]
+    expected = all(PATTERN_CHECKS["date-time"]([v]) for v in values)
+    assert all_match("date-time", values) is expected
+
+
+@settings(max_examples=300, deadline=None)
 @given(
     st.lists(
         st.one_of(
@@ -278,6 +293,11 @@ def test_layout_shortcut_cases() -> None:
     assert not all_match("date-time", [*stamps, "2023-02-29T10:00:00.123Z"])
     assert all_match("date-time", [*stamps, "2024-02-29T10:00:00.123Z"])
     assert not all_match("date-time", [s.replace("Z", "+24:00") for s in stamps])
+    hour = [f"2025-03-07T14:{m:02d}:{m:02d}.250Z" for m in range(40)]  # one month-day-hour
+    assert all_match("date-time", hour)
+    assert not all_match("date-time", [s.replace("-03-", "-13-") for s in hour])
+    assert not all_match("date-time", [s.replace("T14", "T24") for s in hour])
+    assert not all_match("date-time", [s.replace("03-07", "02-30") for s in hour])
     assert all_match("date-time", [*stamps, "2025-01-01T10:00:00Z"])  # two layouts: pattern
     ids = [str(uuid.UUID(int=n * 7919)) for n in range(50)]
     assert all_match("uuid", ids)

@@ -155,6 +155,8 @@ _MONTH_DAY_HOUR = re.compile(
     rb"(?:(?:(?:0[1-9]|1[0-2])(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])(?:29|30)"
     rb"|(?:0[13578]|1[02])31)(?:[01][0-9]|2[0-3]))*"
 )
+# Where a date-time's month, day and hour digits are (the layout fixed them).
+_MDH_POSITIONS = (5, 6, 8, 9, 11, 12)
 # An offset's hour and minute digits compacted to four per value (HHMM).
 _OFFSET_DIGITS = re.compile(rb"(?:(?:[01][0-9]|2[0-3])[0-5][0-9])*")
 
@@ -200,7 +202,13 @@ def _date_times_by_layout(values: Sequence[str]) -> bool:
     for position in (14, 17):
         if joined[position::length].translate(None, b"012345"):
             return False
-    month_day_hour = _compact(joined, length, (5, 6, 8, 9, 11, 12))
+    # Month, day and hour: a window of a live stream nearly always shares them (one hour),
+    # so when every value has the first value's six digits, that one value is checked.
+    count = len(joined) // length
+    if all(joined[p::length] == joined[p : p + 1] * count for p in _MDH_POSITIONS):
+        month_day_hour = bytes(joined[p] for p in _MDH_POSITIONS)
+    else:
+        month_day_hour = _compact(joined, length, _MDH_POSITIONS)
     if _MONTH_DAY_HOUR.fullmatch(month_day_hour) is None:
         return False
     if template[-1:] in b"Zz":
