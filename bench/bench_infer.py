@@ -12,6 +12,9 @@ the shared corpus measured two ways:
 * **per-file pass** — each file once through a fresh profile / builder (≈30 payloads of
   ≈230 paths each, so first-sight work — new paths, shapes, the first format checks, one
   schema finished per file — dominates);
+* **one profile** — every payload of every file once through a single profile / builder,
+  as ``schemashift infer corpus/*/*.jsonl`` does: paths shared between files (GitHub's
+  ``repository``, ``sender``) are seen again, but most of the work is still first sight;
 * **steady stream** — each file's payloads cycled ``--passes`` times (default 20) through
   one profile / builder per file, one schema finished at the end: the regime of a
   long-running stream whose payload structures recur.
@@ -183,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         label = f"shared corpus ({len(files)} files)"
         throughput(f"{label}, per-file pass", groups, args.repeat)
+        throughput(f"{label}, one profile", [[p for g in groups for p in g]], args.repeat)
         passes = args.passes or (5 if args.quick else 20)
         throughput(f"{label}, steady x{passes}", groups, args.repeat, passes)
     else:
