@@ -19,7 +19,11 @@ from schemashift.registry.service import Registry
 EAGER = WorkerOptions(hold_timeout=0.0, max_hold=0.0, window=1_000)
 
 scalars = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)  # JSON has neither
+    | st.text(max_size=6)
 )
 json_values = st.recursive(
     scalars,
