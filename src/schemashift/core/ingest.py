@@ -17,7 +17,6 @@ Small collections decide much of the cost: ``map()``, ``any()`` and ``set(map(..
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import filterfalse
 from typing import Any, NamedTuple
 
 from schemashift.core.keypatterns import ALL_CLASSES, keys_mask
@@ -49,10 +48,6 @@ COMPILE_AFTER = 4
 AddObject = Callable[[Node, dict[str, Any]], None]
 
 _append = list.append
-
-
-def _new_node(_key: str) -> Node:
-    return Node()
 
 
 _SHORT_ARRAY = 4
@@ -137,7 +132,7 @@ def make_adder(options: ProfileOptions) -> Adder:
                     add_array(child, values[index])
             entry.hits += 1
             if entry.hits == COMPILE_AFTER:  # None for a shape wider than the walkers
-                entry.walk = compiler.compile(entry.children, values)
+                entry.walk = compiler.compile(entry.children, types)
         if entry.tag_slots:
             count_tags(stats, entry, obj)
 
@@ -250,7 +245,7 @@ def make_adder(options: ProfileOptions) -> Adder:
                     position_buffers[1].append(second)
                     return
             else:
-                kinds = tuple([type(value) for value in arr])
+                kinds = tuple(map(type, arr))
                 route = stats.routes.get(kinds)
                 if route is not None:
                     for value, item_buffer, position_buffer in zip(arr, *route, strict=True):
@@ -302,15 +297,13 @@ def make_adder(options: ProfileOptions) -> Adder:
         stats.routes = {}  # cached routes append to the positions too
 
     def new_shape(stats: ObjectStats, keys: tuple[str, ...]) -> ShapeEntry | None:
-        # C-level idioms throughout: on streams of small files, and for a map's key orders
-        # before it is folded, this runs for a large share of the objects.
         children = stats.children
-        fresh = list(filterfalse(children.__contains__, keys))
-        if fresh:
-            if len(children) + len(fresh) > max_keys:
-                fold(stats)
-                return None
-            children.update(zip(fresh, map(_new_node, fresh), strict=True))
+        fresh = [k for k in keys if k not in children]
+        if fresh and len(children) + len(fresh) > max_keys:
+            fold(stats)
+            return None
+        for key in fresh:
+            children[key] = Node()
         stat = keyset_stat(stats, keys)
         if stat is stats.sink or tag_names.isdisjoint(keys):
             slots: tuple[tuple[str, dict[str, int]], ...] = ()
@@ -320,7 +313,7 @@ def make_adder(options: ProfileOptions) -> Adder:
                 for key in keys
                 if key in tag_names and key not in stats.dead_tags
             )
-        entry = ShapeEntry(list(map(children.__getitem__, keys)), stat, slots)
+        entry = ShapeEntry([children[k] for k in keys], stat, slots)
         if len(stats.shapes) < SHAPE_CACHE_SIZE:
             stats.shapes[keys] = entry
         return entry

@@ -68,8 +68,9 @@ def merge_node_list(parts: Sequence[Node], options: ProfileOptions) -> Node:
     (and one merged subtree per child path) rather than 256 intermediate ones.
     """
     out = Node()
+    limit = options.distinct_limit
     for n in parts:
-        n.flush(options.distinct_limit, options.distinct_max_length)
+        n.flush(limit, options.distinct_max_length)
     distinct: Distinct | None = set()
     formats = FORMATS
     for n in parts:
@@ -90,11 +91,10 @@ def merge_node_list(parts: Sequence[Node], options: ProfileOptions) -> Node:
             out.str_max = n.str_max if out.str_max is None else max(out.str_max, n.str_max)
         formats = tuple(f for f in formats if f in n.formats)
         if distinct is not None:
-            distinct = None if n.distinct is None else add_values(distinct, n.distinct, 10**9)
-            if distinct is not None and len(distinct) > options.distinct_limit:
-                distinct = None  # over the cap stays over it: stop collecting
+            # over the cap stays over it (None): the next parts are not collected
+            distinct = None if n.distinct is None else add_values(distinct, n.distinct, limit)
     out.formats = formats
-    out.distinct = distinct if distinct is None or len(distinct) <= options.distinct_limit else None
+    out.distinct = distinct
     objects = [n.obj for n in parts if n.obj is not None]
     if objects:
         out.obj = merge_objects(objects, options)

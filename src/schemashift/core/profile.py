@@ -81,7 +81,6 @@ class Profile:
         merged = Profile(self.options)
         merged._root = merge_nodes(self._root, other._root, self.options)
         merged.count = self.count + other.count
-        merged._flush()
         return merged
 
     def finish(self) -> dict[str, Any]:
@@ -112,7 +111,6 @@ class Profile:
             raise ValueError(f"unsupported profile format {data.get('format')!r}")
         profile = cls(ProfileOptions.from_dict(dict(data["options"])))
         profile.count = int(data["count"])
-        profile._flush()
         profile._root = node_from_dict(data["root"])
         return profile
 

@@ -84,13 +84,12 @@ class ShapeCompiler:
         self._add_array = add_array
         self._add_value = add_value
 
-    def compile(self, children: list[Node], values: Any) -> Walk | None:
-        """A walker for objects whose values line up with ``children``, predicting each
-        position's type from ``values``; None for a shape wider than the factories."""
+    def compile(self, children: list[Node], types: tuple[type, ...]) -> Walk | None:
+        """A walker for objects whose values line up with ``children``, predicting that
+        they have ``types``; None for a shape wider than the factories."""
         n = len(children)
         if n > MAX_WALKER_KEYS:
             return None
-        types = tuple(map(type, values))
         routes: list[Callable[[Any], None]] = []
         for node, kind in zip(children, types, strict=True):
             if kind is dict:
