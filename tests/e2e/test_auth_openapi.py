@@ -6,8 +6,9 @@ routes hidden from it (UI, health, metrics), so a route added without thought fo
 control cannot slip through:
 
 * no credentials, or a wrong password: 401 with a challenge on every route but health;
-* the reader (read on ``orders`` only) on a route naming the subject ``q7-hidden`` gets
-  either 403 or — for reads — exactly the answer for a subject that does not exist;
+* the reader (read on ``orders`` only) on a route naming the subject ``q7-hidden`` (or its
+  schema, or its dead letter) gets either 403 or — for reads — exactly the answer for a
+  subject (schema id, dead letter id) that does not exist;
 * the reader on a route naming no subject gets 403, except the short list of global
   metadata routes spelled out below, whose answers never mention ``q7-hidden``.
 """
@@ -18,6 +19,7 @@ import base64
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from schemashift.api.app import create_app
+from schemashift.registry.dead_letters import DeadLetter
 from schemashift.registry.service import Registry
 from schemashift.security import install_auth, parse_auth_config
 from schemashift.security.hashing import ScryptParameters, hash_password
@@ -51,10 +54,28 @@ OPEN_TO_ANY_PRINCIPAL = {
     ("GET", "/contexts"),
     ("GET", "/subjects"),  # filtered
     ("GET", "/ui/api/subjects"),  # filtered
+    ("GET", "/v1/dead-letters"),  # filtered
 }
 PARAMS = {"subject": "q7-hidden", "version": "1", "schema_id": "3", "name": "app.css"}
 HIDDEN = "q7-hidden"
 ABSENT = "zzzzzzzzz"  # as long as HIDDEN, never registered
+
+
+def dead_letter(n: int, subject: str) -> DeadLetter:
+    return DeadLetter(
+        msg_id=f"RAW:{n}",
+        subject=subject,
+        reason="type_mismatch",
+        message=f"{subject} event {n}",
+        path="/a",
+        details=(),
+        quarantine_id=None,
+        headers={},
+        data=b'{"a": 1}',
+        raw_subject="schemashift.raw.in",
+        raw_seq=n,
+        time=datetime(2026, 1, 1, tzinfo=UTC),
+    )
 
 
 def basic(user: str, password: str) -> dict[str, str]:
@@ -93,6 +114,10 @@ def build_app(registry: Registry) -> FastAPI:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, FastAPI]]:
     db: Path = tmp_path_factory.mktemp("walk") / "registry.db"
     registry = Registry.from_url(f"sqlite:///{db}")
+    # dead letters 1 and 2 are orders', 3 (the id the walk asks for) is the hidden subject's
+    registry.record_dead_letters(
+        [dead_letter(1, "orders"), dead_letter(2, "orders"), dead_letter(3, HIDDEN)]
+    )
     app = build_app(registry)
     with TestClient(app, raise_server_exceptions=False) as client:
         for subject, field in [("orders", "a"), (HIDDEN, "b"), (HIDDEN, "c")]:
@@ -118,7 +143,7 @@ def all_routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def fill(path: str, subject: str = HIDDEN, schema_id: str = "3") -> str:
-    values = {**PARAMS, "subject": subject, "schema_id": schema_id}
+    values = {**PARAMS, "subject": subject, "schema_id": schema_id, "dead_letter_id": schema_id}
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "1"), path)
 
 
@@ -171,7 +196,7 @@ def test_a_reader_gets_403_or_the_missing_answer_everywhere(
         if path in HEALTH:
             continue
         response = call(client, method, fill(path), READER)
-        names_subject = "{subject}" in path or "{schema_id}" in path
+        names_subject = any(f"{{{p}}}" in path for p in ("subject", "schema_id", "dead_letter_id"))
         if (method, path) in OPEN_TO_ANY_PRINCIPAL:
             assert response.status_code < 500, (method, path)
             assert HIDDEN.encode() not in response.content, (method, path)

@@ -45,7 +45,8 @@ def test_prints_the_schema_of_a_file(events_file: Path) -> None:
 
 
 def test_bad_lines_are_reported_with_line_numbers_and_skipped(tmp_path: Path) -> None:
-    """NaN, duplicate keys, huge integers and non-objects are per-line errors, not fatal."""
+    """NaN, duplicate keys (under --json-duplicates reject), huge integers and non-objects
+    are per-line errors, not fatal."""
     path = tmp_path / "mixed.jsonl"
     huge = b"1" * 4400
     path.write_bytes(
@@ -61,7 +62,7 @@ def test_bad_lines_are_reported_with_line_numbers_and_skipped(tmp_path: Path) ->
             ]
         )
     )
-    code, out, err = run([str(path)])
+    code, out, err = run(["--json-duplicates", "reject", str(path)])
     assert code == 0
     assert json.loads(out)["required"] == ["ts", "type", "x"]
     for line, reason in [
@@ -73,6 +74,43 @@ def test_bad_lines_are_reported_with_line_numbers_and_skipped(tmp_path: Path) ->
     ]:
         assert f"{path}:{line}: {reason}" in err
     assert "5 bad line(s) skipped" in err
+
+
+GITLAB_BUILD = (
+    b'{"object_kind": "build", "build_id": 1, "repository": {"name": "r", '
+    b'"git_ssh_url": "git@a:r.git", "git_http_url": "https://a/r.git", '
+    b'"git_ssh_url": "git@b:r.git"}}'
+)
+
+
+def test_a_repeated_key_keeps_its_last_value_by_default(tmp_path: Path) -> None:
+    """A GitLab build hook repeats git_ssh_url: by default the line is profiled with the last
+    value (as JSON.parse reads it), and stderr counts the lines that repeated a key."""
+    path = tmp_path / "gitlab.jsonl"
+    path.write_bytes(
+        GITLAB_BUILD + b"\n" + GITLAB_BUILD.replace(b'"build_id": 1', b'"build_id": 2')
+    )
+    code, out, err = run(["--profile", str(path)])
+    assert code == 0
+    assert "duplicate_key" not in err and "bad line" not in err
+    assert "2 line(s) repeated a key; the last value was kept" in err
+    code, out, _ = run([str(path)])
+    repository = json.loads(out)["properties"]["repository"]
+    assert set(repository["properties"]) == {"name", "git_ssh_url", "git_http_url"}
+    assert repository["properties"]["git_ssh_url"]["type"] == "string"
+
+
+def test_json_duplicates_reject_refuses_the_line_in_one_line(tmp_path: Path) -> None:
+    """--json-duplicates reject: the line is a bad one, named on one stderr line."""
+    path = tmp_path / "gitlab.jsonl"
+    path.write_bytes(LINES[0] + b"\n" + GITLAB_BUILD + b"\n")
+    code, out, err = run(["--json-duplicates", "reject", str(path)])
+    assert code == 0 and json.loads(out)["required"] == ["ts", "type", "x"]
+    [line] = [x for x in err.splitlines() if "duplicate_key" in x]
+    assert line == f"{path}:2: duplicate_key: duplicate key 'git_ssh_url' in one object"
+    assert "1 bad line(s) skipped" in err
+    code, out, err = run(["--json-duplicates", "reject", "--strict", str(path)])
+    assert code == 1 and out == "" and err.count("\n") == 1
 
 
 def test_strict_makes_a_bad_line_fatal(tmp_path: Path) -> None:

@@ -52,16 +52,18 @@ def payload(kind: str, i: int, *, drifted: bool) -> dict[str, Any]:
     return {"shipment_id": i, "carrier": "dhl", "parcels": [{"w": 1 + i % 3}]}
 
 
-def raw_events(total: int) -> list[OutgoingMessage]:
-    """``total`` binary-mode CloudEvents over three types; 1 % hostile; orders drift at half."""
+def raw_events(total: int, *, drift: bool = True) -> list[OutgoingMessage]:
+    """``total`` binary-mode CloudEvents over three types; 0.5 % not JSON, 0.5 % with every key
+    repeated; orders drift at half."""
     out: list[OutgoingMessage] = []
     for i in range(total):
         kind = TYPES[i % 3]
         headers = {"ce-specversion": "1.0", "ce-id": f"e-{i}", "ce-source": "shop", "ce-type": kind}
-        if i % 100 == 99:
-            body = b'{"dup":1,"dup":2}' if i % 200 == 199 else b'{"x":NaN}'
-        else:
-            body = orjson.dumps(payload(kind, i, drifted=i >= total // 2))
+        body = orjson.dumps(payload(kind, i, drifted=drift and i >= total // 2))
+        if i % 200 == 199:  # a repeated key: the last value is kept, the event is conformed
+            body = body[:-1] + b"," + body[1:]
+        elif i % 100 == 99:
+            body = b'{"x":NaN}'  # not JSON: a dead letter
         out.append(OutgoingMessage("schemashift.raw.in", body, headers, f"e-{i}"))
     return out
 
@@ -129,6 +131,15 @@ async def wait_outputs(bus: NatsBus, total: int, timeout: float = 90.0) -> None:
         await asyncio.sleep(0.1)
 
 
+async def wait_conformed(bus: NatsBus, total: int, timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while await stream_count(bus, "SCHEMASHIFT_EVENTS") < total:
+        if loop.time() > deadline:
+            raise AssertionError(f"fewer than {total} conformed events after {timeout} s")
+        await asyncio.sleep(0.1)
+
+
 async def output_identities(bus: NatsBus, reasons: Counter[str]) -> tuple[list[str], list[str]]:
     """The ce-id of every conformed event and the original ce-id of every dead letter."""
     conformed: list[str] = []
@@ -182,6 +193,7 @@ def test_ten_thousand_events_with_a_drift(
         for start in range(0, len(second), 500):
             await bus.publish_many(second[start : start + 500])
         await wait_outputs(bus, total)
+        await wait_conformed(bus, total - total // 200)  # re-driven outliers included
 
         async def order_v2_everywhere() -> bool:
             for sub in live:
@@ -212,11 +224,16 @@ def test_ten_thousand_events_with_a_drift(
 
         reasons: Counter[str] = Counter()
         conformed, dead = await output_identities(bus, reasons)
-        assert len(conformed) + len(dead) == total
-        assert sorted(conformed + dead, key=lambda s: int(s[2:])) == [
+        # The first orders without `note` are outliers (under 1 % of the recent orders) until
+        # enough show the change; then it registers v2 and they are re-driven and conformed.
+        # So: every input conformed exactly once, or dead (not JSON) — outliers both.
+        assert len(conformed) == len(set(conformed))
+        outliers = set(conformed) & set(dead)
+        assert sum(n for r, n in reasons.items() if r.endswith(": outlier")) == len(outliers)
+        assert sorted(set(conformed) | set(dead), key=lambda s: int(s[2:])) == [
             f"e-{i}" for i in range(total)
         ]
-        assert len(dead) == total // 100, reasons  # only the hostile 1 %
+        assert len(set(dead) - outliers) == total // 200, reasons  # the 0.5 % not JSON
         for sub in [*live, again]:
             await sub.close()
         await bus.close()
@@ -243,19 +260,7 @@ def test_sigkill_of_one_worker_loses_and_duplicates_nothing(
     async def main() -> None:
         bus = await connect_bus(nats_server.url)
         assert isinstance(bus, NatsBus)
-        events = [e for e in raw_events(total)]
-        # no drift in this run: every type keeps one shape
-        events = [
-            OutgoingMessage(
-                e.subject,
-                orjson.dumps(payload(TYPES[i % 3], i, drifted=False)),
-                e.headers,
-                e.msg_id,
-            )
-            if i % 100 != 99
-            else e
-            for i, e in enumerate(events)
-        ]
+        events = raw_events(total, drift=False)  # every type keeps one shape
         workers.append(start_worker(nats_server.url, db_url, tmp_path))
         workers.append(start_worker(nats_server.url, db_url, tmp_path))
         await bus.publish_many(events[:1000])

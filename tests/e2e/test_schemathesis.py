@@ -23,6 +23,8 @@ from hypothesis import HealthCheck, given, settings
 
 from schemashift.api.app import create_app
 from schemashift.api.media import SCHEMA_REGISTRY_JSON
+from schemashift.bus import MemoryBus
+from schemashift.registry.dead_letters import DeadLetter
 from schemashift.registry.service import Registry
 from schemashift.registry.testing import ManualClock
 
@@ -38,11 +40,31 @@ BOUNDED = settings(
 )
 
 
+def dead_letter(n: int, subject: str | None) -> DeadLetter:
+    return DeadLetter(
+        msg_id=f"SCHEMASHIFT_RAW:{n}",
+        subject=subject,
+        reason="type_mismatch",
+        message="not conformable",
+        path="/id",
+        details=(),
+        quarantine_id=None,
+        headers={"ce-id": str(n)},
+        data=b'{"id": 1}',
+        raw_subject="schemashift.raw.in",
+        raw_seq=n,
+        time=ManualClock().now,
+    )
+
+
 def _app(db_url: str) -> tuple[Any, Registry]:
     registry = Registry.from_url(db_url, clock=ManualClock())
     registry.register("orders", {"type": "object", "properties": {"id": {"type": "string"}}})
     registry.register("shop/orders", {"type": "object"})
-    return create_app(registry, state={"sunset_sweep_seconds": 0}), registry
+    registry.record_dead_letters([dead_letter(n, s) for n, s in enumerate(["orders", None, "x"])])
+    # a server always has a bus (replays publish to it); the in-process one needs no server
+    state = {"sunset_sweep_seconds": 0, "bus": MemoryBus()}
+    return create_app(registry, state=state), registry
 
 
 def _check(case: Any) -> None:

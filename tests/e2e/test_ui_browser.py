@@ -1,17 +1,20 @@
 """The web UI in a real browser: Debian's chromium driven by Playwright, against a real server.
 
 The server runs in-process (uvicorn on a loopback port, a SQLite file, the in-process bus);
-its registry is fed drift through ``Registry.observe`` — the same call the stream worker
-makes — so the subjects, versions and quarantines the pages show are real registry state.
+its registry is fed drift through ``Registry.observe`` and dead letters through
+``Registry.record_dead_letters`` — the calls the stream worker makes — so the subjects,
+versions, quarantines and dead letters the pages show are real registry state.
 Each test keeps a screenshot of its page under ``test-artifacts/ui/``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,6 +22,7 @@ import httpx
 import pytest
 
 from schemashift.registry.config import Compatibility, ConfigPatch
+from schemashift.registry.dead_letters import DeadLetter
 from schemashift.server.app import SchemaShiftServer
 from schemashift.server.settings import ServerSettings
 from schemashift.server.testing import running_server
@@ -278,3 +282,98 @@ def test_webhook_subscription_from_the_ui(
     verify_signature(secret, headers, body)  # signed with the secret the page showed
     assert json.loads(body)["subject"] == "iot/reading"
     shot(page, "webhooks")
+
+
+def _dead_letter(n: int, reason: str, **kw: Any) -> DeadLetter:
+    values: dict[str, Any] = {
+        "msg_id": f"SCHEMASHIFT_RAW:ui-{n}",
+        "subject": ORDERS,
+        "reason": reason,
+        "message": f"order {n}: /quantity is not a number",
+        "path": "/quantity",
+        "details": ({"code": reason, "path": "/quantity", "message": "expected number"},),
+        "quarantine_id": None,
+        "headers": {"ce-id": f"ui-{n}", "ce-source": "shop", "ce-type": "order.created"},
+        "data": json.dumps({"order_id": f"o-{n}", "quantity": f"many-{n}"}).encode(),
+        "raw_subject": "schemashift.raw.in",
+        "raw_seq": n,
+        "time": datetime.now(UTC),
+    }
+    values.update(kw)
+    return DeadLetter(**values)
+
+
+def _raw_stream(server: SchemaShiftServer) -> list[Any]:
+    """The raw stream of the server's in-process bus, read on the server's own loop."""
+
+    async def read() -> list[Any]:
+        sub = await server.bus.subscribe("schemashift.raw.>", durable=None)
+        got: list[Any] = []
+        while batch := await sub.fetch(1000, 0.05):
+            got.extend(batch)
+        await sub.close()
+        return got
+
+    return asyncio.run_coroutine_threadsafe(read(), server.loop).result(10)
+
+
+def test_dead_letters_panel_shows_and_replays(server: SchemaShiftServer, page: Any) -> None:
+    """The subject page counts dead letters by reason (and parked), lists the newest, reveals
+    a payload, and its Replay buttons re-drive through the API: the rows become replayed and
+    the original messages appear on the raw stream of the app's bus. A dead-letter share over
+    1 % makes the subject `degraded` in the list."""
+    registry = server.registry
+    registry.record_dead_letters(
+        [
+            *(_dead_letter(n, "type_mismatch") for n in (1, 2, 3)),
+            _dead_letter(4, "too_deep", path=None),
+            _dead_letter(5, "type_mismatch", state="parked", quarantine_id=9),
+        ]
+    )
+    first = {row.msg_id: row.id for row in registry.list_dead_letters(state=None)[0]}
+    mismatched = sorted(first[f"SCHEMASHIFT_RAW:ui-{n}"] for n in (1, 2, 3))
+    deep = first["SCHEMASHIFT_RAW:ui-4"]
+    page.goto(subject_url(server, ORDERS))
+    reason = page.locator('#dl-reasons tr[data-reason="type_mismatch"]')
+    reason.wait_for()
+    assert reason.locator("td.dead").inner_text() == "3"
+    assert reason.locator("td.parked").inner_text() == "1"
+    assert page.locator('#dl-reasons tr[data-reason="too_deep"] td.dead').inner_text() == "1"
+    assert page.locator("#dl-summary").inner_text() == "4 dead · 1 parked · 0 replayed"
+    rows = page.locator("#dl-items tr.dead-letter")
+    assert rows.count() == 4
+    assert rows.first.get_attribute("data-id") == str(deep)  # newest first
+    # reveal the original payload of one dead letter
+    item = page.locator(f'#dl-items tr.dead-letter[data-id="{mismatched[0]}"]')
+    assert "/quantity" in item.inner_text()
+    item.locator("button.show").click()
+    shown = page.locator(f'#dl-items tr.payload[data-for="{mismatched[0]}"] pre.payload-text')
+    shown.wait_for()
+    assert json.loads(shown.inner_text()) == {"order_id": "o-1", "quantity": "many-1"}
+    shot(page, "dead-letters")
+    before = len(_raw_stream(server))
+    # replay one reason, then one item
+    reason.locator("button.replay").click()
+    page.wait_for_selector("#dead-letters-card .flash:has-text('Replayed 3 dead letters')")
+    page.wait_for_selector('#dl-reasons tr[data-reason="type_mismatch"] td.replayed:text-is("3")')
+    page.locator(f'#dl-items tr.dead-letter[data-id="{deep}"] button.replay').click()
+    page.wait_for_selector("#dead-letters-card .flash:has-text('Replayed 1 dead letter ')")
+    page.wait_for_selector("#dl-summary:has-text('0 dead · 1 parked · 4 replayed')")
+    page.wait_for_selector("#dl-items tr.empty")
+    shot(page, "dead-letters-replayed")
+    replayed = registry.list_dead_letters(subject=ORDERS, state="replayed")[0]
+    assert sorted(row.id for row in replayed) == sorted([*mismatched, deep])
+    fresh = _raw_stream(server)[before:]
+    assert sorted(int(m.headers["schemashift-replay-of"]) for m in fresh) == sorted(
+        [*mismatched, deep]
+    )
+    assert {m.subject for m in fresh} == {"schemashift.raw.shop_2Forder_2Ecreated"}
+    originals = {registry.get_dead_letter(i).data for i in [*mismatched, deep]}
+    assert {m.data for m in fresh} == originals
+    # the live dead-letter share: 5 of 100 events over the window ⇒ degraded in the list
+    httpx.get(f"{server.url}/ui/api/subjects")  # the window's first sample
+    server.metrics.events_in.labels(ORDERS).inc(100)
+    server.metrics.events_dead_lettered.labels(ORDERS, "type_mismatch").inc(5)
+    page.goto(server.url + "/")
+    page.wait_for_selector(f'tr[data-subject="{ORDERS}"] .badge:text-is("degraded")')
+    shot(page, "degraded")

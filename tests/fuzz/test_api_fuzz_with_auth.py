@@ -19,7 +19,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from schemashift.api.app import create_app
-from schemashift.registry.testing import memory_registry
+from schemashift.bus import MemoryBus
+from schemashift.registry.dead_letters import DeadLetter
+from schemashift.registry.testing import ManualClock, memory_registry
 from schemashift.security import install_auth, parse_auth_config
 from schemashift.security.hashing import ScryptParameters, hash_password
 
@@ -38,11 +40,36 @@ ADMIN = basic("admin", "admin-pw")
 READER = basic("reader", "reader-pw")
 
 
+def dead_letter(n: int, subject: str | None, data: bytes) -> DeadLetter:
+    return DeadLetter(
+        msg_id=f"SCHEMASHIFT_RAW:{n}",
+        subject=subject,
+        reason="type_mismatch",
+        message="not conformable",
+        path="/id",
+        details=(),
+        quarantine_id=None,
+        headers={},
+        data=data,
+        raw_subject="schemashift.raw.in",
+        raw_seq=n,
+        time=ManualClock().now,
+    )
+
+
 def _app() -> Any:
     registry = memory_registry()
     registry.register("orders", {"type": "object", "properties": {"id": {"type": "string"}}})
     registry.register("secret", {"type": "object", "properties": {"pin": {"type": "string"}}})
-    app = create_app(registry, state={"sunset_sweep_seconds": 0})
+    # dead letters the reader must never see: `secret`'s, and one of no known subject
+    registry.record_dead_letters(
+        [
+            dead_letter(1, "orders", b'{"id": "1"}'),
+            dead_letter(2, "secret", b'{"pin": "1234"}'),
+            dead_letter(3, None, b'{"pin": "5678"}'),
+        ]
+    )
+    app = create_app(registry, state={"sunset_sweep_seconds": 0, "bus": MemoryBus()})
     install_auth(
         app,
         parse_auth_config(

@@ -30,6 +30,7 @@ SUBJECTS = {
     "ｏrders": {1: 2},
 }
 SCHEMAS = {1: '{"type":"object"}', 2: '{"type":"string"}'}
+DEAD_LETTERS = {1: "orders", 2: "orders-secret", 3: None}  # id -> subject (None: unknown)
 
 
 def stand_in_app() -> FastAPI:
@@ -93,6 +94,18 @@ def stand_in_app() -> FastAPI:
     @app.get("/ui/api/subject")
     def ui_subject(subject: str) -> Any:
         return {"subject": subject} if subject in SUBJECTS else missing(subject)
+
+    @app.get("/v1/dead-letters/{dead_letter_id}")
+    def dead_letter(dead_letter_id: int) -> Any:
+        if dead_letter_id not in DEAD_LETTERS:
+            return JSONResponse(
+                {"error_code": 40412, "message": f"Dead letter {dead_letter_id} not found"}, 404
+            )
+        return {"id": dead_letter_id, "subject": DEAD_LETTERS[dead_letter_id]}
+
+    @app.post("/v1/dead-letters/replay")
+    async def replay(request: Request) -> dict[str, Any]:
+        return {"body": (await request.body()).decode()}
 
     return app
 
@@ -259,6 +272,39 @@ def test_query_parameter_subjects_are_checked_and_hidden(client: TestClient) -> 
     # Two values: the handler would see the last one; both must be readable.
     both = client.get("/ui/api/subject?subject=orders&subject=orders-secret", headers=READER)
     assert both.status_code == 404
+
+
+def test_a_record_by_id_is_shown_only_through_its_subject(client: TestClient) -> None:
+    """Dead letter 2 belongs to an unreadable subject and 3 to none: for the reader both are
+    byte for byte a missing id; 1 is its own; a reader of `*` sees all."""
+    assert client.get("/v1/dead-letters/1", headers=READER).json() == {"id": 1, "subject": "orders"}
+    missing = client.get("/v1/dead-letters/99", headers=READER)
+    assert missing.status_code == 404
+    for hidden in (2, 3):
+        answer = client.get(f"/v1/dead-letters/{hidden}", headers=READER)
+        assert answer.status_code == 404
+        assert answer.content == missing.content.replace(b"99", str(hidden).encode())
+    assert client.get("/v1/dead-letters/3", headers=ADMIN).json() == {"id": 3, "subject": None}
+    assert client.get("/v1/dead-letters/x", headers=READER).status_code == 422  # the app's own
+
+
+def test_a_body_subject_needs_the_right_on_it(client: TestClient) -> None:
+    """A replay passes with write on the subject its body names (the route then sees the very
+    same body), or with write on `*`; otherwise 403, also for a body that is not JSON."""
+    body = b'{"subject": "shop/order.created", "reason": "r"}'
+    passed = client.post("/v1/dead-letters/replay", content=body, headers=SHOP)
+    assert passed.status_code == 200 and passed.json() == {"body": body.decode()}
+    chunked = client.post(
+        "/v1/dead-letters/replay", content=iter([body[:10], body[10:]]), headers=SHOP
+    )
+    assert chunked.json() == {"body": body.decode()}
+    for refused in (b'{"subject": "orders"}', b'{"reason": "r"}', b"[", b""):
+        answer = client.post("/v1/dead-letters/replay", content=refused, headers=SHOP)
+        assert answer.status_code == 403, refused
+    assert client.post("/v1/dead-letters/replay", content=body, headers=READER).status_code == 403
+    assert client.post("/v1/dead-letters/replay", content=b"{}", headers=ADMIN).status_code == 200
+    huge = b'{"subject": "shop/x", "pad": "' + b"x" * (1024 * 1024) + b'"}'
+    assert client.post("/v1/dead-letters/replay", content=huge, headers=SHOP).status_code == 413
 
 
 def test_unknown_paths_need_credentials_then_get_the_apps_404(client: TestClient) -> None:

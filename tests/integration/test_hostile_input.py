@@ -23,7 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from schemashift.api.app import create_app
-from schemashift.core.jsonparse import ParseCode, loads
+from schemashift.core.jsonparse import DuplicateKeys, ParseCode, ParseLimits, loads
 from schemashift.core.profile import Profile
 from schemashift.core.transform import Conformed, compile_transformer
 from schemashift.errors import PayloadError
@@ -166,9 +166,11 @@ def register(client: TestClient, subject: str, schema: Any) -> Any:
 def test_the_strict_parser_refuses_each_hostile_payload_with_its_code(
     raw: bytes, code: ParseCode
 ) -> None:
-    """Each hostile document is a PayloadError with a stable code, never RecursionError."""
+    """Each hostile document is a PayloadError with a stable code, never RecursionError.
+    (Repeated keys are refused under the reject policy, which request bodies use; event
+    payloads keep the last value by default.)"""
     with pytest.raises(PayloadError) as refused:
-        loads(raw)
+        loads(raw, ParseLimits(duplicate_keys=DuplicateKeys.REJECT))
     assert refused.value.code == code
 
 

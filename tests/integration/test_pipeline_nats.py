@@ -117,7 +117,11 @@ def test_updates_reach_online_and_offline_subscribers(
         while await back.poll(0.5):
             pass
         assert back_seen == [1, 2]
-        assert await outputs(bus) == 300
+        await wait_for(lambda: _conformed(bus, 300))
+        # a dead letter here can only be the first event without `note` (1 of 151 events, under
+        # 1 %: an outlier) before the second gave it support; it was re-driven and conformed
+        assert await stream_count(bus, "SCHEMASHIFT_EVENTS") == 300
+        assert registry.list_dead_letters(state="dead")[0] == []
         assert registry.list_versions("shop/order") == [1, 2]
 
         await worker.stop()
@@ -205,6 +209,10 @@ def test_worker_gives_up_after_its_unreachable_budget(
 
 async def _at_least(worker: Worker, n: int) -> bool:
     return worker.stats.conformed + worker.stats.dead_lettered >= n
+
+
+async def _conformed(bus: NatsBus, n: int) -> bool:
+    return await stream_count(bus, "SCHEMASHIFT_EVENTS") >= n
 
 
 async def _reconnected(bus: NatsBus) -> bool:

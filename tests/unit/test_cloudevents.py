@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemashift.core.canonical import canonical_bytes
-from schemashift.core.jsonparse import ParseCode, ParseLimits
+from schemashift.core.jsonparse import DEFAULT_LIMITS, DuplicateKeys, ParseCode, ParseLimits
 from schemashift.pipeline.cloudevents import (
     EventCode,
     EventFormat,
@@ -27,6 +27,7 @@ from schemashift.pipeline.cloudevents import (
 
 POINTER = SubjectExtractor.parse("/type")
 NONE = SubjectExtractor()
+REJECT = ParseLimits(duplicate_keys=DuplicateKeys.REJECT)
 
 BINARY_HEADERS = {
     "ce-specversion": "1.0",
@@ -180,10 +181,76 @@ def test_subject_header_overrides_every_mode() -> None:
 )
 def test_hostile_payloads_become_parse_codes(body: bytes, code: ParseCode) -> None:
     """Strict parsing refusals surface as Unreadable with the ParseCode, in every mode."""
-    plain = parse_message(body, {"schemashift-subject": "s"}, NONE)
+    plain = parse_message(body, {"schemashift-subject": "s"}, NONE, REJECT)
     assert isinstance(plain, Unreadable) and plain.code == code
-    binary = parse_message(body, BINARY_HEADERS, NONE)
+    binary = parse_message(body, BINARY_HEADERS, NONE, REJECT)
     assert isinstance(binary, Unreadable) and binary.code == code
+
+
+GITLAB_BUILD = (
+    b'{"object_kind":"build","repository":{"name":"r","git_ssh_url":"git@a:r.git",'
+    b'"git_http_url":"https://a/r.git","git_ssh_url":"git@b:r.git"},"build_id":1}'
+)
+
+
+def test_repeated_keys_are_kept_last_and_listed_in_every_mode() -> None:
+    """By default a repeated key keeps its last value (as JSON.parse does) and the event
+    carries the key's JSON Pointer, relative to its payload, in every mode."""
+    expected = ("/repository/git_ssh_url",)
+    plain = parse_message(GITLAB_BUILD, {"schemashift-subject": "gitlab"}, NONE)
+    assert isinstance(plain, RawEvent) and plain.duplicate_keys == expected
+    assert plain.payload == json.loads(GITLAB_BUILD)
+    assert plain.payload["repository"]["git_ssh_url"] == "git@b:r.git"
+    assert plain.body == GITLAB_BUILD  # the bytes as sent: a transformer re-reads them alike
+
+    binary = parse_message(GITLAB_BUILD, BINARY_HEADERS, NONE)
+    assert isinstance(binary, RawEvent) and binary.duplicate_keys == expected
+
+    envelope = b'{"specversion":"1.0","id":"1","source":"gitlab","type":"build","data":'
+    inline = parse_message(envelope + GITLAB_BUILD + b"}", {}, NONE)
+    assert isinstance(inline, RawEvent) and inline.duplicate_keys == expected
+    assert inline.payload == json.loads(GITLAB_BUILD)
+
+    encoded = base64.b64encode(GITLAB_BUILD)
+    b64 = parse_message(
+        b'{"specversion":"1.0","id":"1","source":"g","type":"b","data_base64":"%s"}' % encoded,
+        {},
+        NONE,
+    )
+    assert isinstance(b64, RawEvent) and b64.duplicate_keys == expected
+
+    [first, second] = parse_batch(
+        b"[" + envelope + b'{"a":1}},' + envelope + GITLAB_BUILD + b"}]", NONE
+    )
+    assert isinstance(first, RawEvent) and first.duplicate_keys == ()
+    assert isinstance(second, RawEvent) and second.duplicate_keys == expected
+
+
+def test_a_repeated_envelope_attribute_is_not_the_payloads() -> None:
+    """A key repeated in a structured event's envelope keeps its last value but is not
+    listed: duplicate_keys points into the payload."""
+    body = b'{"specversion":"1.0","id":"1","id":"2","source":"s","type":"t","data":{"a":1}}'
+    event = parse_message(body, {}, NONE)
+    assert isinstance(event, RawEvent)
+    assert event.id == "2" and event.duplicate_keys == ()
+
+
+def test_clean_events_list_no_repeated_keys() -> None:
+    """The field is an empty tuple normally."""
+    event = parse_message(b'{"type":"click","x":1}', {}, POINTER, DEFAULT_LIMITS)
+    assert isinstance(event, RawEvent) and event.duplicate_keys == ()
+
+
+def test_reject_refuses_a_repeated_key_in_every_mode() -> None:
+    """Under reject, the same events are unreadable with duplicate_key."""
+    envelope = b'{"specversion":"1.0","id":"1","source":"gitlab","type":"build","data":'
+    for body, headers in [
+        (GITLAB_BUILD, {"schemashift-subject": "gitlab"}),
+        (GITLAB_BUILD, BINARY_HEADERS),
+        (envelope + GITLAB_BUILD + b"}", {}),
+    ]:
+        result = parse_message(body, headers, NONE, REJECT)
+        assert isinstance(result, Unreadable) and result.code == ParseCode.DUPLICATE_KEY
 
 
 def test_size_limit_applies() -> None:

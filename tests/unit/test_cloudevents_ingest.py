@@ -14,7 +14,8 @@ import pytest
 from schemashift.api import ingest
 from schemashift.api.app import create_app
 from schemashift.bus import MemoryBus
-from schemashift.pipeline.cloudevents import SubjectExtractor, parse_message
+from schemashift.core.jsonparse import DEFAULT_LIMITS, DuplicateKeys, ParseLimits
+from schemashift.pipeline.cloudevents import RawEvent, SubjectExtractor, parse_message
 from schemashift.registry.service import Registry
 
 Scenario = Callable[[httpx.AsyncClient, MemoryBus], Awaitable[None]]
@@ -128,14 +129,180 @@ def test_plain_json_needs_a_subject(run: Callable[..., None]) -> None:
     run(scenario)
 
 
+REJECT = ParseLimits(duplicate_keys=DuplicateKeys.REJECT)
+
+
 def test_hostile_body_is_refused_with_its_code(run: Callable[..., None]) -> None:
-    """Duplicate keys never reach the bus: 400 with the parse code."""
+    """Under --json-duplicates reject, duplicate keys never reach the bus: 400 with the code."""
 
     async def scenario(client: httpx.AsyncClient, bus: MemoryBus) -> None:
         response = await client.post("/v1/events?subject=s", content=b'{"a":1,"a":2}')
         assert response.status_code == 400
         assert response.json()["rejected"][0]["code"] == "duplicate_key"
         assert await raw_messages(bus) == []
+
+    run(scenario, event_limits=REJECT)
+
+
+def test_a_repeated_key_is_accepted_by_default_as_sent(run: Callable[..., None]) -> None:
+    """By default a repeated key keeps its last value: the event is accepted and published
+    as sent, so the worker reads the same payload and sees (and counts) the repetition."""
+
+    async def scenario(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+        body = b'{"git_ssh_url":"a","x":1,"git_ssh_url":"b"}'
+        response = await client.post("/v1/events?subject=gitlab", content=body)
+        assert response.status_code == 202 and response.json()["accepted"] == 1
+        [message] = await raw_messages(bus)
+        assert message.data == body
+        event = parse_message(message.data, message.headers, SubjectExtractor())
+        assert isinstance(event, RawEvent)
+        assert event.payload == {"git_ssh_url": "b", "x": 1}
+        assert event.duplicate_keys == ("/git_ssh_url",)
+
+    run(scenario)
+
+
+def good(i: int) -> bytes:
+    return orjson.dumps({"n": i, "name": f"item {i}", "tags": ["a", "[b]"]})
+
+
+async def post_plain(client: httpx.AsyncClient, body: bytes) -> httpx.Response:
+    return await client.post(
+        "/v1/events?subject=items", content=body, headers={"content-type": "application/json"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("bad", "code"),
+    [
+        (b'{"n": NaN}', "nan_or_infinity"),
+        (b'{"n": ' + b"7" * 5000 + b"}", "integer_too_long"),
+        (b'{"n": "\xff"}', "invalid_utf8"),
+        (b'{"n": 1e999}', "number_out_of_range"),
+        (b'{"n": "\\ud800"}', "lone_surrogate"),
+        (b"[" * 70 + b"]" * 70, "too_deep"),
+    ],
+)
+def test_one_bad_element_is_refused_alone(run: Callable[..., None], bad: bytes, code: str) -> None:
+    """A plain array with one element the strict parser refuses: the other four are
+    accepted (202) and the bad one is named by its index and code."""
+
+    async def scenario(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+        body = b"[" + b",".join([good(0), good(1), bad, good(3), good(4)]) + b"]"
+        response = await post_plain(client, body)
+        assert response.status_code == 202, response.text
+        answer = response.json()
+        assert answer["accepted"] == 4
+        assert [(r["index"], r["code"]) for r in answer["rejected"]] == [(2, code)]
+        messages = await raw_messages(bus)
+        assert [orjson.loads(m.data)["n"] for m in messages] == [0, 1, 3, 4]
+        # each element is published with its own bytes, which the worker reads back alike
+        assert [m.data for m in messages] == [good(0), good(1), good(3), good(4)]
+        for message in messages:
+            event = parse_message(message.data, message.headers, SubjectExtractor())
+            assert isinstance(event, RawEvent) and event.subject == "items"
+
+    run(scenario)
+
+
+def test_one_bad_element_of_a_cloudevents_batch_is_refused_alone(
+    run: Callable[..., None],
+) -> None:
+    """The same for application/cloudevents-batch+json: NaN in one event's data."""
+
+    async def scenario(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+        events = [orjson.dumps(ce(i, qty=i)) for i in range(5)]
+        events[3] = events[3].replace(b'"qty":3', b'"qty":NaN')
+        response = await client.post(
+            "/v1/events",
+            content=b"[" + b",\n ".join(events) + b"]",
+            headers={"content-type": "application/cloudevents-batch+json"},
+        )
+        assert response.status_code == 202, response.text
+        assert response.json()["accepted"] == 4
+        assert [(r["index"], r["code"]) for r in response.json()["rejected"]] == [
+            (3, "nan_or_infinity")
+        ]
+        messages = await raw_messages(bus)
+        payloads = []
+        for message in messages:
+            event = parse_message(message.data, message.headers, SubjectExtractor())
+            assert isinstance(event, RawEvent)
+            payloads.append(event.payload)
+        assert payloads == [{"qty": i} for i in (0, 1, 2, 4)]
+
+    run(scenario)
+
+
+def test_a_repeated_key_under_reject_is_one_refused_element(run: Callable[..., None]) -> None:
+    """With reject, the element that repeats a key is refused as duplicate_key, the others
+    are accepted; with the default, all five are, the repeating one with its own bytes."""
+    repeated = b'{"n":2,"name":"x","n":22}'
+    body = b"[" + b",".join([good(0), good(1), repeated, good(3), good(4)]) + b"]"
+
+    async def refusing(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+        response = await post_plain(client, body)
+        assert response.status_code == 202
+        assert response.json()["accepted"] == 4
+        assert [(r["index"], r["code"]) for r in response.json()["rejected"]] == [
+            (2, "duplicate_key")
+        ]
+
+    async def keeping(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+        response = await post_plain(client, body)
+        assert response.json() == {"accepted": 5, "rejected": []}
+        messages = await raw_messages(bus)
+        assert messages[2].data == repeated
+        event = parse_message(messages[2].data, messages[2].headers, SubjectExtractor())
+        assert isinstance(event, RawEvent)
+        assert event.payload == {"n": 22, "name": "x"} and event.duplicate_keys == ("/n",)
+
+    run(refusing, event_limits=REJECT)
+    run(keeping, event_limits=DEFAULT_LIMITS)
+
+
+def test_a_body_that_cannot_be_cut_is_one_refusal(run: Callable[..., None]) -> None:
+    """Unbalanced brackets, garbage between elements, not an array: 400, index 0."""
+
+    async def scenario(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+        for body in [
+            b"[" + good(0) + b"," + good(1),
+            b"[" + good(0) + b" garbage " + good(1) + b"]",
+            b"[" + good(0) + b",," + good(1) + b"]",
+            b'{"n": 1',
+        ]:
+            response = await post_plain(client, body)
+            assert response.status_code == 400, body
+            assert response.json()["accepted"] == 0
+            assert [(r["index"], r["code"]) for r in response.json()["rejected"]] == [
+                (0, "malformed_json")
+            ]
+        single = await post_plain(client, b'{"n": NaN}')
+        assert single.status_code == 400
+        assert single.json()["rejected"] == [
+            {
+                "index": 0,
+                "code": "nan_or_infinity",
+                "message": single.json()["rejected"][0]["message"],
+            }
+        ]
+        assert await raw_messages(bus) == []
+
+    run(scenario)
+
+
+def test_nothing_accepted_is_400_with_every_refusal(run: Callable[..., None]) -> None:
+    """When no element can be accepted the status is 400, with the same body shape."""
+
+    async def scenario(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+        response = await post_plain(client, b'[{"n":NaN}, 3, {"n":1e999}]')
+        assert response.status_code == 400
+        assert response.json()["accepted"] == 0
+        assert [(r["index"], r["code"]) for r in response.json()["rejected"]] == [
+            (0, "nan_or_infinity"),
+            (1, "not_an_object"),
+            (2, "number_out_of_range"),
+        ]
 
     run(scenario)
 
@@ -204,5 +371,29 @@ def test_key_limits_apply_per_event_not_per_batch(run: Callable[..., None]) -> N
         )
         assert plain.status_code == 202, plain.text
         assert plain.json()["accepted"] == 400
+
+    run(scenario)
+
+
+def test_a_five_mib_batch_with_one_bad_element_is_read_per_element(
+    run: Callable[..., None],
+) -> None:
+    """Near the 5 MiB body limit, thousands of nested events with one NaN among them: the
+    scan that cuts the body is linear, and every good event is accepted."""
+
+    async def scenario(client: httpx.AsyncClient, bus: MemoryBus) -> None:
+        event = {
+            "user": {"name": 'a "quoted" [name]', "tags": ["x", "{y}"], "at": {"c": "P"}},
+            "lines": [{"sku": f"s{i}", "qty": i, "price": 1.5} for i in range(5)],
+            **{f"f{k}": f"value, {k}:" for k in range(20)},
+        }
+        one = orjson.dumps(event)
+        count = (ingest.DEFAULT_MAX_BYTES - 100) // (len(one) + 1)
+        items = [one] * count
+        items[count // 2] = one.replace(b'"qty":0', b'"qty":NaN')
+        response = await post_plain(client, b"[" + b",".join(items) + b"]")
+        assert response.status_code == 202
+        assert response.json()["accepted"] == count - 1
+        assert response.json()["rejected"][0]["index"] == count // 2
 
     run(scenario)

@@ -144,45 +144,31 @@ def test_prefix_of_a_name_is_not_an_ancestor() -> None:
 
 
 def test_first_version_decision() -> None:
-    config = SubjectConfig(min_samples=3)
-    assert decide_first_version(2, config).decision is Decision.INSUFFICIENT_SAMPLES
-    assert decide_first_version(3, config).decision is Decision.REGISTERED
+    """When a first version is due (min_samples held, or the hold deadline), auto-register
+    decides between registering and asking a person."""
+    assert decide_first_version(SubjectConfig()).decision is Decision.REGISTERED
     off = SubjectConfig(min_samples=1, auto_register=False)
-    assert decide_first_version(5, off).decision is Decision.QUARANTINED
+    assert decide_first_version(off).decision is Decision.QUARANTINED
 
 
 @settings(max_examples=200)
 @given(
     score=st.floats(min_value=0, max_value=1),
     threshold=st.floats(min_value=0, max_value=1),
-    samples=st.integers(min_value=0, max_value=50),
-    min_samples=st.integers(min_value=1, max_value=50),
     compatible=st.booleans(),
     consumers=st.lists(st.sampled_from(["a", "b"]), max_size=2, unique=True),
     auto=st.booleans(),
 )
 def test_drift_decision_table(
-    score: float,
-    threshold: float,
-    samples: int,
-    min_samples: int,
-    compatible: bool,
-    consumers: list[str],
-    auto: bool,
+    score: float, threshold: float, compatible: bool, consumers: list[str], auto: bool
 ) -> None:
-    """The four outcomes, in their order of precedence, for every input."""
-    config = SubjectConfig(drift_threshold=threshold, min_samples=min_samples, auto_register=auto)
+    """The three outcomes of supported drift, in their order of precedence, for every input."""
+    config = SubjectConfig(drift_threshold=threshold, auto_register=auto)
     result = decide_drift(
-        score=score,
-        samples_since_version=samples,
-        config=config,
-        compatible=compatible,
-        conflicting_consumers=consumers,
+        score=score, config=config, compatible=compatible, conflicting_consumers=consumers
     )
     if score <= threshold:
         assert result.decision is Decision.NONE
-    elif samples < min_samples:
-        assert result.decision is Decision.INSUFFICIENT_SAMPLES
     elif compatible and not consumers and auto:
         assert result.decision is Decision.REGISTERED and result.reasons == ()
     else:

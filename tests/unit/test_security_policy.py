@@ -47,6 +47,11 @@ from schemashift.security.policy import AccessKind, access_for, normalize_templa
         ("DELETE", "/v1/webhooks/{webhook_id}", AccessKind.GLOBAL, Right.ADMIN),
         ("GET", "/ui/api/subject", AccessKind.SUBJECT, Right.READ),
         ("GET", "/ui/static/{name}", AccessKind.AUTHENTICATED, Right.READ),
+        ("GET", "/v1/dead-letters", AccessKind.SUBJECT, Right.READ),  # ?subject=, or filtered
+        ("GET", "/v1/dead-letters/counts", AccessKind.SUBJECT, Right.READ),
+        ("GET", "/v1/dead-letters/{dead_letter_id}", AccessKind.RECORD, Right.READ),
+        ("POST", "/v1/dead-letters/replay", AccessKind.BODY_SUBJECT, Right.WRITE),
+        ("DELETE", "/v1/dead-letters/{dead_letter_id}", AccessKind.GLOBAL, Right.ADMIN),
         # defaults for routes the table does not name: closed
         ("GET", "/v1/something/new", AccessKind.GLOBAL, Right.READ),
         ("POST", "/v1/something/new", AccessKind.GLOBAL, Right.ADMIN),
@@ -58,6 +63,13 @@ def test_route_table(method: str, template: str, kind: AccessKind, right: Right)
     """Each known route needs the documented right; unknown ones fail closed."""
     access = access_for(method, template)
     assert (access.kind, access.right) == (kind, right)
+
+
+def test_only_the_dead_letter_list_answers_filtered_without_a_subject() -> None:
+    """Listing dead letters without ?subject= filters; counting them needs read on `*`."""
+    assert access_for("GET", "/v1/dead-letters").filter_list
+    assert not access_for("GET", "/v1/dead-letters/counts").filter_list
+    assert not access_for("GET", "/ui/api/subject").filter_list
 
 
 def test_metrics_can_be_made_public() -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from schemashift.security.responses import filter_subjects, json_escaped
+from schemashift.security.responses import body_field, filter_subjects, json_escaped
 
 
 def readable(name: str) -> bool:
@@ -43,6 +43,43 @@ def test_totals_are_recomputed_over_the_kept_rows() -> None:
     filtered = filter_subjects(document, readable)
     assert [r["subject"] for r in filtered["subjects"]] == ["ok1"]
     assert filtered["totals"] == {"subjects": 1, "versions": 2, "events_per_second": 1.5}
+
+
+def test_pages_keep_only_items_of_readable_subjects() -> None:
+    """A dead-letter page keeps items naming a readable subject; an item of no known subject
+    (null) or without one is dropped — those are for readers of `*` alone."""
+    document = {
+        "items": [
+            {"id": 4, "subject": "ok1"},
+            {"id": 3, "subject": "secret"},
+            {"id": 2, "subject": None},
+            {"id": 1},
+            "ok2",
+        ],
+        "next_cursor": 1,
+    }
+    assert filter_subjects(document, readable) == {
+        "items": [{"id": 4, "subject": "ok1"}],
+        "next_cursor": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"subject": "ok1", "ids": [1]}', "ok1"),
+        (b'{"ids": [1]}', None),
+        (b'{"subject": 5}', None),
+        (b'["subject"]', None),
+        (b"{", None),
+        (b"", None),
+        # the route refuses duplicate keys, so the middleware must not pick one of them
+        (b'{"subject": "ok1", "subject": "secret"}', None),
+    ],
+)
+def test_body_field_reads_the_body_as_the_api_does(body: bytes, expected: str | None) -> None:
+    """The subject a replay names is read with the API's strict parsing rules."""
+    assert body_field(body, "subject") == expected
 
 
 @pytest.mark.parametrize(

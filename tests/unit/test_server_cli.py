@@ -80,3 +80,21 @@ def test_run_file_reports_on_a_real_corpus_file(corpus_files: list[Path]) -> Non
     out, err = io.StringIO(), io.StringIO()
     assert main(["run", "--file", str(path)], out, err) == 0, err.getvalue()
     assert path.name in out.getvalue()
+
+
+def test_json_duplicates_reaches_the_event_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--json-duplicates (or SCHEMASHIFT_JSON_DUPLICATES) sets how ingest and the workers
+    read a repeated key; last_wins by default."""
+    from schemashift.core.jsonparse import DuplicateKeys
+
+    monkeypatch.delenv("SCHEMASHIFT_JSON_DUPLICATES", raising=False)
+    default = cli_options.settings_from_args(parse([]))
+    assert default.event_limits.duplicate_keys is DuplicateKeys.LAST_WINS
+    flagged = cli_options.settings_from_args(parse(["--json-duplicates", "reject"]))
+    assert flagged.json_duplicates == "reject"
+    assert flagged.event_limits.duplicate_keys is DuplicateKeys.REJECT
+    monkeypatch.setenv("SCHEMASHIFT_JSON_DUPLICATES", "reject")
+    from_env = cli_options.settings_from_args(parse([]))
+    assert from_env.event_limits.duplicate_keys is DuplicateKeys.REJECT
+    with pytest.raises(SystemExit):
+        parse(["--json-duplicates", "first_wins"])

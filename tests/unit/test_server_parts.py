@@ -34,3 +34,33 @@ def test_an_absent_part_is_skipped_but_a_broken_one_is_not(
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ModuleNotFoundError, match="definitely_not_installed_dep"):
         _router("broken_part")
+
+
+def test_the_duplicate_key_policy_reaches_ingest_and_the_workers(tmp_path: Path) -> None:
+    """One setting, one reading: the app state that ingest reads and every worker's
+    options carry the same event limits."""
+    import asyncio
+
+    from schemashift.bus import MemoryBus
+    from schemashift.core.jsonparse import DuplicateKeys
+    from schemashift.monitoring.metrics import Metrics
+    from schemashift.pipeline.worker import Worker
+    from schemashift.registry.service import Registry
+    from schemashift.server.parts import build_parts
+
+    settings = ServerSettings(
+        db_url=f"sqlite:///{tmp_path / 'r.db'}", workers=2, json_duplicates="reject"
+    )
+    registry = Registry.from_url(settings.db_url)
+    try:
+        parts = asyncio.run(
+            build_parts(settings, registry=registry, bus=MemoryBus(), metrics=Metrics())
+        )
+        assert parts.state["event_limits"].duplicate_keys is DuplicateKeys.REJECT
+        workers = [part for _, part in parts.runnables if isinstance(part, Worker)]
+        assert len(workers) == 2
+        assert {w.options.limits for w in workers} == {settings.event_limits}
+        for closer in parts.closers:
+            closer.close()
+    finally:
+        registry.close()

@@ -67,3 +67,15 @@ def test_invalid_settings_are_refused(bad: dict[str, object]) -> None:
 def test_a_bad_boolean_in_the_environment_is_refused() -> None:
     with pytest.raises(ValueError, match="SCHEMASHIFT_DEMO"):
         ServerSettings.from_env({"SCHEMASHIFT_DEMO": "maybe"})
+
+
+def test_json_duplicates_is_checked() -> None:
+    """Only the two duplicate-key policies are settings; the limits keep the event bounds."""
+    from schemashift.core.jsonparse import DEFAULT_LIMITS, DuplicateKeys
+
+    with pytest.raises(ValueError, match="json_duplicates"):
+        ServerSettings.from_env({"SCHEMASHIFT_JSON_DUPLICATES": "first"})
+    limits = ServerSettings(json_duplicates="reject").event_limits
+    assert limits.duplicate_keys is DuplicateKeys.REJECT
+    assert limits.max_bytes == DEFAULT_LIMITS.max_bytes
+    assert ServerSettings().event_limits == DEFAULT_LIMITS

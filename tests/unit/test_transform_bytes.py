@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from schemashift.core.jsonparse import ParseLimits
+from schemashift.core.jsonparse import DuplicateKeys, ParseLimits
 from schemashift.core.transform import Rejected, TransformOptions, compile_transformer
 from schemashift.core.transform.fastpath import build_fast_path
 
@@ -75,6 +76,15 @@ def fast() -> Any:
 
 
 @pytest.fixture(scope="module")
+def rejecting() -> Any:
+    """The fast path with --json-duplicates reject: a repeated key is refused."""
+    options = TransformOptions(limits=ParseLimits(duplicate_keys=DuplicateKeys.REJECT))
+    transformer = compile_transformer(SCHEMA, version=4, options=options)
+    assert transformer.has_fast_path
+    return transformer
+
+
+@pytest.fixture(scope="module")
 def slow() -> Any:
     transformer = compile_transformer(
         SCHEMA, version=4, options=TransformOptions(typed_fast_path=False)
@@ -94,13 +104,33 @@ def test_fast_path_gives_the_python_paths_answer(fast: Any, slow: Any, raw: byte
         assert got == expected
 
 
+REPEATED = [
+    b'{"id":1,"name":"a","id":2}',
+    b'{"id":1,"name":"a","attrs":{"k":"v","k":"w"}}',
+    b'{"id":1,"name":"a","note":"x:y","note":"z"}',
+    b'{"id":1,"name":"a","id":1,"note":"\\u003a"}',
+]
+
+
+@pytest.mark.parametrize("raw", REPEATED)
+def test_repeated_keys_are_refused_under_reject(rejecting: Any, raw: bytes) -> None:
+    """With reject limits the bytes path refuses a repeated key, as jsonparse does."""
+    result = rejecting.transform_bytes(raw)
+    assert isinstance(result, Rejected)
+    assert result.code == "duplicate_key"
+
+
+@pytest.mark.parametrize("raw", REPEATED)
+def test_repeated_keys_keep_the_last_value_by_default(fast: Any, slow: Any, raw: bytes) -> None:
+    """By default (last_wins) both paths conform the payload json.loads reads."""
+    expected = slow.transform_bytes(json.dumps(json.loads(raw)).encode())
+    assert isinstance(expected, bytes)
+    assert fast.transform_bytes(raw) == slow.transform_bytes(raw) == expected
+
+
 @pytest.mark.parametrize(
     ("raw", "code"),
     [
-        (b'{"id":1,"name":"a","id":2}', "duplicate_key"),
-        (b'{"id":1,"name":"a","attrs":{"k":"v","k":"w"}}', "duplicate_key"),
-        (b'{"id":1,"name":"a","note":"x:y","note":"z"}', "duplicate_key"),
-        (b'{"id":1,"name":"a","id":1,"note":"\\u003a"}', "duplicate_key"),
         (b'{"id":1,"name":"a","price":NaN}', "nan_or_infinity"),
         (b'{"id":1,"name":"a","price":1e999}', "number_out_of_range"),
         (b'{"id":1,"name":"\\ud800"}', "lone_surrogate"),
@@ -133,9 +163,9 @@ def test_coercible_payloads_stay_on_the_typed_path(fast: Any) -> None:
     )
 
 
-def test_a_duplicate_cannot_hide_behind_a_filled_default(fast: Any) -> None:
+def test_a_duplicate_cannot_hide_behind_a_filled_default(rejecting: Any) -> None:
     """The walker counts the colons it adds, so a default filled in does not mask a duplicate."""
-    result = fast.transform_bytes(b'{"id":1,"name":"a","id":1}')
+    result = rejecting.transform_bytes(b'{"id":1,"name":"a","id":1}')
     assert isinstance(result, Rejected) and result.code == "duplicate_key"
 
 
@@ -239,7 +269,12 @@ def test_transform_json_returns_values() -> None:
     """transform_json parses strictly and returns Conformed or Rejected."""
     transformer = compile_transformer(SCHEMA, version=1)
     assert transformer.transform_json('{"id":1,"name":"a"}').ok
-    assert not transformer.transform_json(b'{"id":1,"id":1,"name":"a"}').ok
+    assert not transformer.transform_json(b'{"id":-1,"name":"a"}').ok
+    # a repeated key keeps its last value by default, and is refused under reject
+    assert transformer.transform_json(b'{"id":1,"id":2,"name":"a"}').payload["id"] == 2
+    options = TransformOptions(limits=ParseLimits(duplicate_keys=DuplicateKeys.REJECT))
+    rejecting = compile_transformer(SCHEMA, version=1, options=options)
+    assert not rejecting.transform_json(b'{"id":1,"id":1,"name":"a"}').ok
 
 
 def test_dependencies_and_tags_are_checked_on_the_typed_path() -> None:

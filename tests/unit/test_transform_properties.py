@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import re
 from typing import Any
 
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from schemashift.core import jsonparse
 from schemashift.core.infer import infer
-from schemashift.core.jsonparse import ParseLimits, loads_object
+from schemashift.core.jsonparse import DEFAULT_LIMITS, DuplicateKeys, ParseLimits, loads_object
 from schemashift.core.transform import (
     Conformed,
     ExtrasPolicy,
@@ -257,24 +258,37 @@ def encode_loosely(
     st.sampled_from(["", " ", "\n\t"]),
     st.booleans(),
     st.one_of(st.none(), st.sampled_from(["id", "note", "tags", "attrs", "flag"])),
+    st.sampled_from(DuplicateKeys),
 )
 def test_bytes_paths_agree_on_hostile_formatting(
-    payload: dict[str, Any], space: str, escape: bool, duplicate: str | None
+    payload: dict[str, Any],
+    space: str,
+    escape: bool,
+    duplicate: str | None,
+    policy: DuplicateKeys,
 ) -> None:
     """Whitespace around colons, escaped colons and repeated keys: both paths give one answer.
 
-    This is what the typed path's colon count must get right: a duplicate key is a
-    rejection however the text is laid out, and nothing else is.
+    This is what the typed path's colon count must get right under ``reject``: a duplicate
+    key is a rejection however the text is laid out, and nothing else is. Under
+    ``last_wins`` (the default) the typed decoder keeps the last value as the parser does,
+    so a repeated key gives the answer for the payload ``json.loads`` reads.
     """
     raw = encode_loosely(payload, space, escape, duplicate)
-    fast = compile_transformer(BYTES_SCHEMA, version=1)
+    limits = dataclasses.replace(DEFAULT_LIMITS, duplicate_keys=policy)
+    fast = compile_transformer(BYTES_SCHEMA, version=1, options=TransformOptions(limits=limits))
     slow = compile_transformer(
-        BYTES_SCHEMA, version=1, options=TransformOptions(typed_fast_path=False)
+        BYTES_SCHEMA,
+        version=1,
+        options=TransformOptions(typed_fast_path=False, limits=limits),
     )
     got, expected = fast.transform_bytes(raw), slow.transform_bytes(raw)
     assert_same_answer(got, expected)
     if duplicate is not None and duplicate in payload:
-        assert not isinstance(got, bytes) and got.code == "duplicate_key"
+        if policy is DuplicateKeys.REJECT:
+            assert not isinstance(got, bytes) and got.code == "duplicate_key"
+        else:
+            assert_same_answer(got, fast.transform_bytes(msgspec.json.encode(json.loads(raw))))
 
 
 def leaf_schemas() -> st.SearchStrategy[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from schemashift.api import monitoring, ui
 from schemashift.monitoring.metrics import Metrics
+from schemashift.registry.dead_letters import DeadLetter
 from schemashift.registry.service import Registry
 
 ORDER_V1 = {
@@ -117,6 +119,52 @@ def test_subject_detail_has_versions_with_tagged_lines(
     assert body["status"] == "healthy"
     assert body["quarantine"] == []
     assert body["policy"]["compatibility"] == "BACKWARD"  # the registry's default
+
+
+def test_a_subject_over_the_dead_letter_share_is_degraded(
+    client: TestClient, registry: Registry
+) -> None:
+    """5 of 100 events dead-lettered in the window: `degraded` in the list and on its page;
+    a neighbour without dead letters stays healthy."""
+    registry.register("s", ORDER_V1)
+    registry.register("t", ORDER_V1)
+    client.get("/ui/api/subjects")  # first sample
+    metrics: Metrics = client.app.state.metrics  # type: ignore[attr-defined]
+    metrics.events_in.labels("s").inc(100)
+    metrics.events_in.labels("t").inc(100)
+    metrics.events_dead_lettered.labels("s", "type_mismatch").inc(5)
+    rows = {r["subject"]: r for r in client.get("/ui/api/subjects").json()["subjects"]}
+    assert (rows["s"]["status"], rows["t"]["status"]) == ("degraded", "healthy")
+    assert rows["s"]["dead_letter_rate"] == pytest.approx(0.05)
+    detail = client.get("/ui/api/subject", params={"subject": "s"}).json()
+    assert detail["status"] == "degraded"
+
+
+def test_a_subject_with_only_dead_letters_has_a_page(
+    client: TestClient, registry: Registry
+) -> None:
+    """No version, drift or quarantine yet, but dead letters: the page exists (its panel
+    shows them) instead of a 404."""
+    registry.record_dead_letters(
+        [
+            DeadLetter(
+                msg_id="RAW:1",
+                subject="new/subject",
+                reason="no_schema",
+                message="no version yet",
+                path=None,
+                details=(),
+                quarantine_id=None,
+                headers={},
+                data=b"{}",
+                raw_subject="schemashift.raw.in",
+                raw_seq=1,
+                time=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        ]
+    )
+    body = client.get("/ui/api/subject", params={"subject": "new/subject"}).json()
+    assert (body["latest_version"], body["versions"], body["status"]) == (None, [], "healthy")
 
 
 def test_unknown_subject_is_404(client: TestClient) -> None:

@@ -135,6 +135,41 @@ def test_subject_status(open_items: int, latest: dict[str, Any] | None, expected
     assert subject_status(open_items, points, now=NOW) == expected
 
 
+@pytest.mark.parametrize(
+    ("open_items", "rate", "latest_decision", "expected"),
+    [
+        (0, 0.05, "insufficient_samples", "degraded"),  # degraded before drifting
+        (1, 0.05, None, "quarantined"),  # quarantined before degraded
+        (0, 0.05, None, "degraded"),
+        (0, 0.01, None, "healthy"),  # the threshold itself is not past it
+        (0, 0.0101, None, "degraded"),
+        (0, 0.009, "insufficient_samples", "drifting"),
+    ],
+)
+def test_a_dead_letter_share_over_the_threshold_is_degraded(
+    open_items: int, rate: float, latest_decision: str | None, expected: str
+) -> None:
+    """More than 1 % of the window's events dead-lettered: `degraded`, which comes after
+    `quarantined` and before `drifting` in precedence."""
+    points = []
+    if latest_decision is not None:
+        points = [{"score": 0.3, "decision": latest_decision, "time": "2026-01-01T11:00:00+00:00"}]
+    assert subject_status(open_items, points, now=NOW, dead_letter_rate=rate) == expected
+    assert subject_status(0, [], dead_letter_rate=0.3, degraded_share=0.5) == "healthy"
+
+
+def test_rate_window_gives_every_subject_its_rates() -> None:
+    """all_rates covers the subjects of the newest sample, each as rates() computes it."""
+    window = RateWindow(span=10.0)
+    assert window.all_rates() == {}
+    window.record(0.0, {"a": (0, 0), "b": (10, 0)})
+    window.record(2.0, {"a": (100, 5), "b": (10, 0)})
+    rates = window.all_rates()
+    assert set(rates) == {"a", "b"}
+    assert rates["a"] == window.rates("a") and rates["a"].dead_letter_rate == pytest.approx(0.05)
+    assert rates["b"].events_per_second == 0.0
+
+
 def test_drift_points_are_sorted_and_read_nested_reports() -> None:
     """History entries are ordered by time and a score inside `report` is found."""
     history = [

@@ -1,9 +1,10 @@
 """The stream worker on the in-process bus with a real SQLite registry.
 
-Pins: every input ends in exactly one output; the first window registers v1; a compatible
-drift registers exactly one new version and later events carry it; an incompatible drift is
-quarantined into the dead-letter stream; hostile payloads are dead-lettered with their parse
-code; max attempts end in the dead-letter stream; schema updates switch the transformer.
+Pins: every input ends in exactly one output; min_samples events register v1; a compatible
+drift registers a new version and later events carry it; a drift a consumer forbids is
+quarantined and its events parked (and recorded); hostile payloads are dead-lettered with
+their parse code (a repeated key keeps its last value unless the policy is ``reject``); max
+attempts end in the dead-letter stream; schema updates switch the transformer.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ async def run_until(
     """Run the worker (and relay) until it produced ``total`` outputs, then stop it."""
     task = asyncio.create_task(worker.run())
     for _ in range(400):
-        if worker.stats.conformed + worker.stats.dead_lettered >= total or task.done():
+        stats = worker.stats
+        if stats.conformed + stats.dead_lettered + stats.parked >= total or task.done():
             break
         if extra is not None:
             await extra()
@@ -74,7 +76,9 @@ def test_every_input_ends_in_exactly_one_output(registry: Registry) -> None:
             await bus.publish(
                 "schemashift.raw.in", orjson.dumps(order(i)), headers=ce_headers(i, "order")
             )
-        hostile = [b'{"a":1,"a":2}', b'{"x":NaN}', b"[1]", b"\xff", b"{"]
+        repeated = b'{"order_id":60,"sku":"sku-1","qty":1,"note":"a","note":"gift"}'
+        await bus.publish("schemashift.raw.in", repeated, headers=ce_headers(60, "order"))
+        hostile = [b'{"x":NaN}', b"[1]", b"\xff", b"{"]
         for body in hostile:
             await bus.publish("schemashift.raw.in", body, headers=ce_headers(0, "order"))
         await bus.publish("schemashift.raw.in", b'{"plain":1}')  # no subject configured
@@ -82,11 +86,14 @@ def test_every_input_ends_in_exactly_one_output(registry: Registry) -> None:
         await run_until(worker, 66)
         events = await drain(bus, "schemashift.events.>")
         dead = await drain(bus, "schemashift.dlq.>")
-        assert len(events) == 60 and len(dead) == 6
+        assert len(events) == 61 and len(dead) == 5
+        # the repeated key kept its last value, and the event says so
+        [noted] = [m for m in events if "schemashift-duplicate-keys" in m.headers]
+        assert noted.headers["schemashift-duplicate-keys"] == "/note"
+        assert orjson.loads(noted.data)["note"] == "gift"
         reasons = sorted(decode_dead_letter(m.data)["reason"] for m in dead)
         assert reasons == sorted(
             [
-                "duplicate_key",
                 "nan_or_infinity",
                 "not_an_object",
                 "invalid_utf8",
@@ -105,6 +112,27 @@ def test_every_input_ends_in_exactly_one_output(registry: Registry) -> None:
         )
         assert events[0].headers["ce-id"] == "id-0"
         assert registry.list_versions("shop/order") == [1]
+        # every dead letter is recorded in the registry too, with its original bytes
+        rows, _ = registry.list_dead_letters(limit=100)
+        assert sorted(r.reason for r in rows) == reasons
+        assert {r.data for r in rows if r.subject == "shop/order"} == set(hostile)
+
+    asyncio.run(main())
+
+
+def test_repeated_keys_are_refused_under_the_reject_policy(registry: Registry) -> None:
+    """``--json-duplicates reject``: the event with a repeated key is a dead letter."""
+    from schemashift.core.jsonparse import DuplicateKeys, ParseLimits
+
+    async def main() -> None:
+        bus = MemoryBus()
+        repeated = b'{"order_id":60,"sku":"sku-1","qty":1,"note":"a","note":"gift"}'
+        await bus.publish("schemashift.raw.in", repeated, headers=ce_headers(60, "order"))
+        limits = ParseLimits(duplicate_keys=DuplicateKeys.REJECT)
+        worker = Worker(registry, bus, options=WorkerOptions(hold_timeout=0.05, limits=limits))
+        await run_until(worker, 1)
+        [dead] = await drain(bus, "schemashift.dlq.>")
+        assert decode_dead_letter(dead.data)["reason"] == "duplicate_key"
 
     asyncio.run(main())
 
@@ -126,7 +154,7 @@ def test_compatible_drift_registers_exactly_one_new_version(registry: Registry) 
             if i == 99:  # let the first window settle before the drift arrives
                 while worker.stats.conformed < 100:
                     await asyncio.sleep(0.02)
-        while worker.stats.conformed + worker.stats.dead_lettered < 200:
+        while worker.stats.conformed < 200:  # the first dropper is re-driven, then conformed
             await asyncio.sleep(0.02)
         await worker.stop()
         await task
@@ -135,13 +163,20 @@ def test_compatible_drift_registers_exactly_one_new_version(registry: Registry) 
         assert len(events) == 200
         assert {e["schemaVersion"] for e in events[:100]} == {1}
         assert {e["schemaVersion"] for e in events if "note" not in e} == {2}
+        # 1 of 101 events is under 1 %: the first dropper is an outlier until the second
+        # shows the change too — unless both were judged in one batch, which settles it with
+        # the version the second registered. Either way no dead letter is left.
+        for dead in await drain(bus, "schemashift.dlq.>"):
+            assert decode_dead_letter(dead.data)["reason"] == "outlier"
+        assert registry.list_dead_letters(state="dead")[0] == []
 
     asyncio.run(main())
 
 
-def test_breaking_drift_is_quarantined_into_the_dead_letter_stream(registry: Registry) -> None:
-    """A drift that retypes a field a consumer declared is quarantined: its events become
-    dead letters carrying the quarantine id, and no version is registered."""
+def test_breaking_drift_is_quarantined_and_its_events_parked(registry: Registry) -> None:
+    """A drift that retypes a field a consumer declared is quarantined: the events the
+    version refuses are parked (parked stream, recorded with the quarantine id), nothing is
+    dead-lettered, and no version is registered."""
 
     async def main() -> None:
         bus = MemoryBus()
@@ -158,12 +193,15 @@ def test_breaking_drift_is_quarantined_into_the_dead_letter_stream(registry: Reg
                 "schemashift.raw.in", orjson.dumps(bad), headers=ce_headers(i, "order")
             )
         await run_until(worker, 80)
-        dead = [decode_dead_letter(m.data) for m in await drain(bus, "schemashift.dlq.>")]
-        assert len(dead) == 30
-        assert {d["reason"] for d in dead} == {"quarantined"}
+        assert await drain(bus, "schemashift.dlq.>") == []
+        parked = [decode_dead_letter(m.data) for m in await drain(bus, "schemashift.parked.>")]
+        assert len(parked) == 30 and {d["reason"] for d in parked} == {"quarantined"}
         [item] = registry.list_quarantine("shop/order")
-        assert {d["quarantine_id"] for d in dead} == {item.quarantine_id}
+        assert {d["quarantine_id"] for d in parked} == {item.quarantine_id}
+        rows, _ = registry.list_dead_letters(state="parked", limit=100)
+        assert len(rows) == 30 and {r.quarantine_id for r in rows} == {item.quarantine_id}
         assert registry.list_versions("shop/order") == [1]
+        assert worker.stats.parked == 30 and worker.stats.dead_lettered == 0
 
     asyncio.run(main())
 
@@ -290,11 +328,12 @@ def test_window_decided_elsewhere_uses_the_newest_version(registry: Registry) ->
 
 
 def test_value_drift_in_a_known_shape_reaches_the_registry(registry: Registry) -> None:
-    """A known shape with a value v1 refuses (a new enum member) is held for the window, not
-    dead-lettered at once: the registry widens the schema and the events conform to it."""
+    """A known shape with a value v1 refuses (a new enum member) goes to the registry, not to
+    the dead-letter stream: the registry widens the enum and the events conform to it."""
 
     async def main() -> None:
         bus = MemoryBus()
+        registry.set_config("shop/order", ConfigPatch(min_samples=50))
         worker = Worker(registry, bus, options=FAST)
         task = asyncio.create_task(worker.run())
         for i in range(50):
@@ -315,9 +354,12 @@ def test_value_drift_in_a_known_shape_reaches_the_registry(registry: Registry) -
         await worker.stop()
         await task
         assert worker.stats.dead_lettered == 0
-        assert registry.list_versions("shop/order") == [1, 2]
+        # each unseen value widens the enum (additive: on first sight): new-0, new-1, new-2
+        assert registry.list_versions("shop/order") == [1, 2, 3, 4]
+        sku = registry.get_version("shop/order", 4).schema["properties"]["sku"]
+        assert {"new-0", "new-1", "new-2"} <= set(sku["enum"])
         events = [orjson.loads(m.data) for m in await drain(bus, "schemashift.events.>")]
-        assert {e["schemaVersion"] for e in events[50:]} == {2}
+        assert {e["schemaVersion"] for e in events[50:]} <= {2, 3, 4}
 
     asyncio.run(main())
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+from typing import Any
+
+import pytest
 
 from schemashift.cli import main
 from tests.support.servers import free_port
@@ -32,3 +35,21 @@ def test_subscribe_needs_a_name_and_valid_contracts() -> None:
     err = io.StringIO()
     code = main(["subscribe", "--name", "x", "--contract", "nofields"], io.StringIO(), err)
     assert code == 2 and "--contract" in err.getvalue()
+
+
+def test_worker_json_duplicates_sets_the_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--json-duplicates reaches the worker's options (last_wins unless told)."""
+    from schemashift.cli import worker as worker_cli
+    from schemashift.core.jsonparse import DuplicateKeys
+
+    seen: list[Any] = []
+
+    async def serve(args: Any, options: Any, stderr: Any) -> dict[str, int]:
+        seen.append(options.limits.duplicate_keys)
+        return {}
+
+    monkeypatch.setattr(worker_cli, "_serve", serve)
+    monkeypatch.delenv("SCHEMASHIFT_JSON_DUPLICATES", raising=False)
+    assert main(["worker"], io.StringIO(), io.StringIO()) == 0
+    assert main(["worker", "--json-duplicates", "reject"], io.StringIO(), io.StringIO()) == 0
+    assert seen == [DuplicateKeys.LAST_WINS, DuplicateKeys.REJECT]

@@ -47,7 +47,7 @@ def test_a_map_keyed_stream_keeps_the_subject_state_bounded() -> None:
     for i in range(10_000):
         payload = {"id": i, "properties": {f"k{i}": "v"}}
         state.known.add(shape_of(payload))
-        state.quarantined[shape_of({"other": i, "m": {f"q{i}": 1}})] = i
+        state.remembered[shape_of({"other": i, "m": {f"q{i}": 1}})] = i
     assert len(state.known) <= 4096
-    assert len(state.quarantined) <= 4096
+    assert len(state.remembered) <= 4096
     assert shape_of({"id": 9_999, "properties": {"k9999": "v"}}) in state.known

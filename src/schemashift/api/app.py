@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from schemashift import __version__
-from schemashift.api import confluent, native
+from schemashift.api import confluent, dead_letters, native
 from schemashift.api.errors import install_error_handlers
 from schemashift.api.media import RegistryJSONResponse
 from schemashift.registry.service import Registry
@@ -79,6 +79,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(confluent.router)
     app.include_router(native.router)
+    app.include_router(dead_letters.router)
     for extra in routers:
         app.include_router(extra)
     # last, so that a UI router passed in serves "/" to browsers instead

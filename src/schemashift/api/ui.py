@@ -22,6 +22,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from schemashift.api.ui_data import (
+    DEGRADED_DEAD_LETTER_SHARE,
+    Rates,
     RateWindow,
     as_plain,
     drift_points,
@@ -113,6 +115,11 @@ def _rates(request: Request) -> RateWindow:
     return window
 
 
+def _degraded_share(request: Request) -> float:
+    """The dead-letter share above which a subject shows as degraded."""
+    return float(getattr(request.app.state, "degraded_share", DEGRADED_DEAD_LETTER_SHARE))
+
+
 def counter_totals(metrics: Metrics) -> dict[str, tuple[float, float]]:
     """Per subject: (events received, events dead-lettered), summed over reasons."""
     totals: dict[str, list[float]] = {}
@@ -138,11 +145,20 @@ def _versions(registry: Registry, subject: str) -> list[int]:
         return []
 
 
-def _subject_summary(registry: Registry, subject: str, open_items: int) -> dict[str, Any]:
+def _subject_summary(
+    registry: Registry, subject: str, open_items: int, rates: Rates, degraded_share: float
+) -> dict[str, Any]:
     versions = _versions(registry, subject)
     # only what the sparkline shows: the list is polled, so keep each row's reads small
     history = [as_plain(e) for e in registry.drift_history(subject, SPARKLINE_POINTS)]
     points = drift_points(history)
+    status = subject_status(
+        open_items,
+        points,
+        now=datetime.now(UTC),
+        dead_letter_rate=rates.dead_letter_rate,
+        degraded_share=degraded_share,
+    )
     return {
         "subject": subject,
         "latest_version": max(versions) if versions else None,
@@ -150,11 +166,15 @@ def _subject_summary(registry: Registry, subject: str, open_items: int) -> dict[
         "drift": [p["score"] for p in points[-SPARKLINE_POINTS:]],
         "last_score": points[-1]["score"] if points else 0.0,
         "open_quarantines": open_items,
-        "status": subject_status(open_items, points, now=datetime.now(UTC)),
+        "status": status,
+        "events_per_second": round(rates.events_per_second, 2),
+        "dead_letter_rate": round(rates.dead_letter_rate, 4),
     }
 
 
-def _overview(registry: Registry) -> list[dict[str, Any]]:
+def _overview(
+    registry: Registry, rates: dict[str, Rates], degraded_share: float
+) -> list[dict[str, Any]]:
     subjects = sorted(registry.list_subjects())
     open_by_subject: dict[str, int] = {}
     for item in registry.list_quarantine(None, "open"):
@@ -163,18 +183,19 @@ def _overview(registry: Registry) -> list[dict[str, Any]]:
     for name in open_by_subject:
         if name not in subjects:
             subjects.append(name)
-    return [_subject_summary(registry, s, open_by_subject.get(s, 0)) for s in sorted(subjects)]
+    idle = Rates(0.0, 0.0)
+    return [
+        _subject_summary(registry, s, open_by_subject.get(s, 0), rates.get(s, idle), degraded_share)
+        for s in sorted(subjects)
+    ]
 
 
 @router.get("/ui/api/subjects")
 async def subjects_json(request: Request) -> dict[str, Any]:
     registry = _registry(request)
-    rows = await asyncio.to_thread(_overview, registry)
-    window = _rates(request)
-    for row in rows:
-        rates = window.rates(row["subject"])
-        row["events_per_second"] = round(rates.events_per_second, 2)
-        row["dead_letter_rate"] = round(rates.dead_letter_rate, 4)
+    # rates are read here, on the event loop that records them, then handed to the thread
+    rates = _rates(request).all_rates()
+    rows = await asyncio.to_thread(_overview, registry, rates, _degraded_share(request))
     return {
         "subjects": rows,
         "totals": {
@@ -205,12 +226,17 @@ def _version_view(version: SchemaVersion) -> dict[str, Any]:
     }
 
 
-def _subject_detail(registry: Registry, subject: str) -> dict[str, Any]:
+def _subject_detail(
+    registry: Registry, subject: str, rates: Rates, degraded_share: float
+) -> dict[str, Any]:
     numbers = _versions(registry, subject)
     versions = [_version_view(registry.get_version(subject, n)) for n in numbers]
     history = [as_plain(e) for e in registry.drift_history(subject)]
     quarantine = _open_quarantine(registry, subject)
-    if not versions and not history and not quarantine:
+    # a subject none of whose events could be conformed yet still has a page: its dead letters
+    dead_letters = registry.dead_letter_counts(subject)
+    recorded = any(dead_letters.values())
+    if not versions and not history and not quarantine and not recorded:
         raise HTTPException(status_code=404, detail=f"subject {subject!r} not found")
     points = drift_points(history)
     consumers = [as_plain(c) for c in registry.list_consumers(subject)]
@@ -225,18 +251,25 @@ def _subject_detail(registry: Registry, subject: str) -> dict[str, Any]:
         "consumers": consumers,
         "policy": registry.effective_config(subject).to_dict(),
         "quarantine": quarantine,
-        "status": subject_status(len(quarantine), points, now=datetime.now(UTC)),
+        "status": subject_status(
+            len(quarantine),
+            points,
+            now=datetime.now(UTC),
+            dead_letter_rate=rates.dead_letter_rate,
+            degraded_share=degraded_share,
+        ),
+        "events_per_second": round(rates.events_per_second, 2),
+        "dead_letter_rate": round(rates.dead_letter_rate, 4),
     }
 
 
 @router.get("/ui/api/subject")
 async def subject_json(request: Request, subject: str = Query(..., min_length=1)) -> dict[str, Any]:
     registry = _registry(request)
-    detail = await asyncio.to_thread(_subject_detail, registry, subject)
     rates = _rates(request).rates(subject)
-    detail["events_per_second"] = round(rates.events_per_second, 2)
-    detail["dead_letter_rate"] = round(rates.dead_letter_rate, 4)
-    return detail
+    return await asyncio.to_thread(
+        _subject_detail, registry, subject, rates, _degraded_share(request)
+    )
 
 
 def _diff(registry: Registry, subject: str, old: int, new: int) -> dict[str, Any]:

@@ -6,7 +6,8 @@
 - :class:`RateWindow` turns the process's cumulative counters (events in, dead-lettered)
   into events/s and a dead-letter rate over a sliding window.
 - :func:`subject_status` names a subject's state: ``quarantined`` (a drift awaits a decision),
-  ``drifting`` (recent or unsettled drift) or ``healthy``.
+  ``degraded`` (more of its events were dead-lettered over the rate window than
+  :data:`DEGRADED_DEAD_LETTER_SHARE`), ``drifting`` (recent or unsettled drift) or ``healthy``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from enum import Enum
 from typing import Any
 
 __all__ = [
+    "DEGRADED_DEAD_LETTER_SHARE",
     "RateWindow",
     "Rates",
     "SchemaLine",
@@ -29,8 +31,11 @@ __all__ = [
     "subject_status",
 ]
 
-Status = str  # "healthy" | "drifting" | "quarantined"
+Status = str  # "healthy" | "drifting" | "degraded" | "quarantined"
 RECENT_DRIFT_SECONDS = 120.0  # a version registered from drift this recently still shows
+# a subject is degraded when more than this share of its events were dead-lettered over the
+# rate window (the server may set ``app.state.degraded_share`` to another value)
+DEGRADED_DEAD_LETTER_SHARE = 0.01
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,15 +148,22 @@ def subject_status(
     *,
     now: datetime | None = None,
     recent: float = RECENT_DRIFT_SECONDS,
+    dead_letter_rate: float = 0.0,
+    degraded_share: float = DEGRADED_DEAD_LETTER_SHARE,
 ) -> Status:
-    """Name a subject's state from its open quarantines and drift history (oldest first).
+    """Name a subject's state from its open quarantines, dead-letter share and drift history
+    (oldest first), in this order of precedence.
 
-    ``quarantined``: a drift awaits a decision. ``drifting``: the latest drift was not (yet)
-    turned into a version (too few samples, below the threshold), or it became one less than
-    ``recent`` seconds before ``now``. ``healthy``: no drift, or only drift settled long ago.
+    ``quarantined``: a drift awaits a decision. ``degraded``: more than ``degraded_share`` of
+    its events were dead-lettered over the rate window (``dead_letter_rate``). ``drifting``:
+    the latest drift was not (yet) turned into a version (too few samples, below the
+    threshold), or it became one less than ``recent`` seconds before ``now``. ``healthy``: no
+    drift, or only drift settled long ago.
     """
     if open_quarantines > 0:
         return "quarantined"
+    if dead_letter_rate > degraded_share:
+        return "degraded"
     if not points:
         return "healthy"
     latest = points[-1]
@@ -207,6 +219,12 @@ class RateWindow:
         # keep one sample older than the span so a window always has a start
         while len(self._samples) > 2 and now - self._samples[1][0] >= self.span:
             self._samples.popleft()
+
+    def all_rates(self) -> dict[str, Rates]:
+        """:meth:`rates` of every subject the newest sample counts."""
+        if not self._samples:
+            return {}
+        return {subject: self.rates(subject) for subject in self._samples[-1][1]}
 
     def rates(self, subject: str) -> Rates:
         if len(self._samples) < 2:

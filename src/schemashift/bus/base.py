@@ -12,7 +12,7 @@ adapter can be run by one contract suite (``tests/integration/test_bus_contract.
   ``ack_wait`` seconds, or is ``nak``-ed, is delivered again, at most ``max_deliver`` times.
 
 Streams are fixed by the subject layout (``docs/architecture.md``): ``<prefix>.raw.>``,
-``<prefix>.events.>``, ``<prefix>.dlq.>`` and ``<prefix>.schemas.>``.
+``<prefix>.events.>``, ``<prefix>.dlq.>``, ``<prefix>.schemas.>`` and ``<prefix>.parked.>``.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ MSG_ID_HEADER = "Nats-Msg-Id"
 
 
 class StreamKind(StrEnum):
-    """The four streams, named by the second token of their subjects."""
+    """The five streams, named by the second token of their subjects."""
 
     RAW = "raw"
     EVENTS = "events"
     DLQ = "dlq"
     SCHEMAS = "schemas"
+    PARKED = "parked"  # events a quarantine holds until a person decides
 
 
 def stream_name(prefix: str, kind: StreamKind) -> str:

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("schemashift.cli.worker", "run a stream worker on a bus"),
     "subscribe": ("schemashift.cli.subscribe", "follow schema.updated events"),
     "webhooks": ("schemashift.cli.webhooks", "manage webhook subscriptions for schema events"),
+    "dlq": ("schemashift.cli.dlq", "list, show and replay dead letters"),
     "run": ("schemashift.cli.run", "the main job: what `make run` starts"),
 }
 

@@ -6,10 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from schemashift.core.jsonparse import loads
+from schemashift.core.jsonparse import DEFAULT_LIMITS, DuplicateKeys, ParseLimits, loads
 from schemashift.errors import PayloadError
 
 SAMPLE_SUFFIXES = (".jsonl", ".ndjson")
+
+# A schema file refuses a repeated key: which of its two values would the schema mean? Sample
+# lines are event payloads and keep the last value (DEFAULT_LIMITS), as infer and the worker do.
+SCHEMA_LIMITS = ParseLimits(duplicate_keys=DuplicateKeys.REJECT)
 
 
 class InputError(Exception):
@@ -31,7 +35,7 @@ def read_side(path_text: str) -> Side:
         raise InputError(f"cannot read {path_text}: {exc.strerror or exc}") from None
     if path.suffix.lower() not in SAMPLE_SUFFIXES:
         try:
-            schema = loads(data)
+            schema = loads(data, SCHEMA_LIMITS)
         except PayloadError as exc:
             if b"\n" not in data.strip():
                 raise InputError(f"{path_text}: not JSON ({exc.message})") from None
@@ -50,7 +54,7 @@ def _samples(path_text: str, data: bytes) -> Side:
         if not line.strip():
             continue
         try:
-            payload = loads(line)
+            payload = loads(line, DEFAULT_LIMITS)
         except PayloadError as exc:
             raise InputError(f"{path_text}:{number}: {exc.message}") from None
         if not isinstance(payload, dict):

@@ -1,8 +1,10 @@
 """``schemashift infer``: JSON Lines in, the inferred JSON Schema (or Avro, or profile) out.
 
-Bad lines (malformed JSON, NaN, duplicate keys, integers over 4,300 digits, non-objects)
-are reported on stderr as ``FILE:LINE: code: message`` and counted; they are not fatal
-unless ``--strict``. With ``--group-by /type`` one schema is inferred per value of that
+Bad lines (malformed JSON, NaN, integers over 4,300 digits, non-objects) are reported on
+stderr as ``FILE:LINE: code: message`` and counted; they are not fatal unless ``--strict``.
+A key repeated in one object keeps its last value, as ``JSON.parse`` does (the lines that
+did are counted on stderr); ``--json-duplicates reject`` makes such a line a bad one
+(``duplicate_key``). With ``--group-by /type`` one schema is inferred per value of that
 JSON Pointer and the output is an object keyed by the value. ``--demo N`` infers from N
 events of the built-in generator, grouped by subject.
 """
@@ -15,12 +17,17 @@ import random
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, TextIO
 
 from schemashift.core.avro import avro_name, to_avro
-from schemashift.core.jsonparse import loads_object
+from schemashift.core.jsonparse import (
+    DEFAULT_LIMITS,
+    DuplicateKeys,
+    ParseLimits,
+    loads_object_with_duplicates,
+)
 from schemashift.core.profile import Profile, ProfileOptions
 from schemashift.core.summary import summarize
 from schemashift.errors import PayloadError
@@ -43,6 +50,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--name", default="Event", help="Avro record name (default: Event)")
     parser.add_argument("--strict", action="store_true", help="stop at the first bad line")
+    parser.add_argument(
+        "--json-duplicates",
+        choices=("last_wins", "reject"),
+        default="last_wins",
+        help="a key repeated in one object: keep the last value, or make the line a bad one "
+        "(default: last_wins)",
+    )
     parser.add_argument("--report", action="store_true", help="print a short summary instead")
     parser.add_argument("--demo", type=int, metavar="N", help="infer from N generated events")
     parser.add_argument("--seed", type=int, default=7, help="seed of --demo (default: 7)")
@@ -58,6 +72,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 class _Reading:
     bad: int = 0
     good: int = 0
+    repeated: int = 0  # good lines that repeated a key (their last value was kept)
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -83,7 +98,9 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
         with ExitStack() as stack:
             lines = _read_lines(args.files or ["-"], stack, stderr)
-            payloads = _parse(lines, reading, stderr, strict=args.strict)
+            # event payloads: DEFAULT_LIMITS, with the chosen duplicate-key policy
+            limits = replace(DEFAULT_LIMITS, duplicate_keys=DuplicateKeys(args.json_duplicates))
+            payloads = _parse(lines, reading, stderr, strict=args.strict, limits=limits)
             if args.report:
                 report(payloads, stdout)
                 return _finish_reading(reading, stderr)
@@ -107,6 +124,11 @@ class _StrictStop(Exception):
 
 
 def _finish_reading(reading: _Reading, stderr: TextIO) -> int:
+    if reading.repeated:
+        stderr.write(
+            f"schemashift infer: {reading.repeated} line(s) repeated a key; the last value "
+            "was kept (--json-duplicates reject refuses them)\n"
+        )
     if reading.bad:
         stderr.write(f"schemashift infer: {reading.bad} bad line(s) skipped\n")
     return 0
@@ -154,11 +176,16 @@ def _progress(stderr: TextIO, total: int, stack: ExitStack) -> Any:
 
 
 def _parse(
-    lines: Iterable[tuple[str, int, bytes]], reading: _Reading, stderr: TextIO, *, strict: bool
+    lines: Iterable[tuple[str, int, bytes]],
+    reading: _Reading,
+    stderr: TextIO,
+    *,
+    strict: bool,
+    limits: ParseLimits = DEFAULT_LIMITS,
 ) -> Iterator[dict[str, Any]]:
     for label, number, line in lines:
         try:
-            payload = loads_object(line)
+            payload, repeated = loads_object_with_duplicates(line, limits)
         except PayloadError as exc:
             reading.bad += 1
             stderr.write(f"{label}:{number}: {exc.code}: {exc.message}\n")
@@ -166,6 +193,8 @@ def _parse(
                 raise _StrictStop from None
             continue
         reading.good += 1
+        if repeated:
+            reading.repeated += 1
         yield payload
 
 

@@ -63,9 +63,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="exit with code 3 after the bus is unreachable this long (s)",
     )
     parser.add_argument("--no-relay", action="store_true", help="do not run the outbox relay")
+    parser.add_argument(
+        "--json-duplicates",
+        choices=("last_wins", "reject"),
+        default=env("SCHEMASHIFT_JSON_DUPLICATES", "last_wins"),
+        help="a key repeated in an event payload: keep the last value, or dead-letter the "
+        "event as duplicate_key (default: $SCHEMASHIFT_JSON_DUPLICATES or last_wins)",
+    )
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from dataclasses import replace
+
+    from schemashift.core.jsonparse import DEFAULT_LIMITS, DuplicateKeys
     from schemashift.pipeline.cloudevents import SubjectExtractor, SubjectStrategy
     from schemashift.pipeline.worker import WorkerOptions
 
@@ -75,6 +85,9 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             fixed=args.subject,
             strategy=SubjectStrategy(args.subject_strategy),
         )
+        # event payloads: DEFAULT_LIMITS, with the chosen duplicate-key policy (the env
+        # variable is not checked by argparse's choices, DuplicateKeys checks it)
+        limits = replace(DEFAULT_LIMITS, duplicate_keys=DuplicateKeys(args.json_duplicates))
     except ValueError as exc:
         stderr.write(f"schemashift worker: {exc}\n")
         return 2
@@ -86,6 +99,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         window=args.window,
         hold_timeout=args.hold_timeout,
         unreachable_budget=args.unreachable_budget,
+        limits=limits,
         extractor=extractor,
     )
     try:

@@ -10,14 +10,14 @@ compared by their value schema, so map keys never count as properties.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from schemashift.core.drift import DriftWeights, combine
 from schemashift.core.schema import SchemaDocument, parse_schema
-from schemashift.core.schema.delta import Walker
+from schemashift.core.schema.delta import Delta, Walker
 
 
 class ChangeCode(StrEnum):
@@ -132,7 +132,8 @@ _CLASS = {
     ChangeCode.NULLABILITY_ADDED: ChangeClass.ADDITIVE,
     ChangeCode.CONSTRAINT_LOOSENED: ChangeClass.ADDITIVE,
     ChangeCode.ADDITIONAL_PROPERTIES_OPENED: ChangeClass.ADDITIVE,
-    ChangeCode.BECAME_OPTIONAL: ChangeClass.ADDITIVE,
+    # a consumer could rely on a required field; it can no longer
+    ChangeCode.BECAME_OPTIONAL: ChangeClass.SUBTRACTIVE,
     ChangeCode.PROPERTY_REMOVED: ChangeClass.SUBTRACTIVE,
     ChangeCode.TYPE_NARROWED: ChangeClass.SUBTRACTIVE,
     ChangeCode.NULLABILITY_REMOVED: ChangeClass.SUBTRACTIVE,
@@ -154,11 +155,18 @@ def diff(
     weights: DriftWeights | None = None,
 ) -> DriftReport:
     """The changes from ``old`` to ``new`` with their drift score (see ``docs/drift.md``)."""
-    weights = weights or DriftWeights()
     old_doc, new_doc = _document(old), _document(new)
+    report = report_of(Walker(old_doc, new_doc).walk(), weights)
+    hints = rename_hints(report.changes, old_profile, new_profile)
+    return DriftReport(score=report.score, changes=report.changes, rename_hints=hints)
+
+
+def report_of(deltas: Iterable[Delta], weights: DriftWeights | None = None) -> DriftReport:
+    """The drift report of structural steps (``Delta`` values: a diff's, or a widening's),
+    each weighed and classed as docs/drift.md says; the order of ``deltas`` does not matter."""
+    weights = weights or DriftWeights()
     raw = sorted(
-        Walker(old_doc, new_doc).walk(),
-        key=lambda c: (c.path, c.code, c.schema_path, repr(c.before), repr(c.after)),
+        deltas, key=lambda c: (c.path, c.code, c.schema_path, repr(c.before), repr(c.after))
     )
     ws = [weights.weight(c.code, c.path, required=c.required) for c in raw]
     score, contributions = combine(ws)
@@ -175,8 +183,7 @@ def diff(
         )
         for c, w, share in zip(raw, ws, contributions, strict=True)
     )
-    hints = rename_hints(changes, old_profile, new_profile)
-    return DriftReport(score=score, changes=changes, rename_hints=hints)
+    return DriftReport(score=score, changes=changes)
 
 
 def _stats(profile: Any) -> Mapping[str, Any]:
@@ -273,4 +280,5 @@ __all__ = [
     "Severity",
     "diff",
     "rename_hints",
+    "report_of",
 ]

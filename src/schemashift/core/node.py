@@ -13,6 +13,9 @@ profiling it whole:
 * the distinct sketch — the exact set of values while at most ``distinct_limit`` values of
   at most ``distinct_max_length`` characters were seen, else ``None``; merge is a bounded
   union;
+* beside it, ``repeated`` — the strings of the sketch seen more than once (``None`` exactly
+  when the sketch is), the enum rule's evidence that a value recurs; merge is the union of
+  the parts' sets plus the strings in more than one part's sketch;
 * object key sets (:class:`KeysetStat`) — exact counts per distinct set of keys, with the
   values of candidate discriminators, up to ``keyset_limit`` sets, else ``None``;
 * a map folded at ``max_object_keys`` keys keeps one value node and the AND of key classes.
@@ -24,6 +27,7 @@ an int), so the result never depends on whether ``1`` or ``1.0`` came first.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from itertools import compress
 from typing import TYPE_CHECKING, Any
 
 from schemashift.core.formats import FORMATS, LAYOUT_FORMATS, surviving
@@ -36,12 +40,17 @@ if TYPE_CHECKING:
 # bounded linear loop instead, which costs at most distinct_limit comparisons per value.
 _SAFE_HASH = 2**60
 _EXACT_FLOAT = 2**53
+# seen_twice scans for second occurrences when a batch has at least this many values per
+# distinct value (so a scan past a value seen once stays short), else it hashes them.
+_SCAN_RATIO = 8
 
 _NONE = type(None)
 SCALAR_TYPES = frozenset({str, int, float, bool, _NONE})
 
 Number = int | float
 Distinct = set[str | int | float]
+# The repeated strings of a node where none has repeated yet (shared: never mutated).
+NOTHING_REPEATED: frozenset[str] = frozenset()
 
 
 def canonical_number(value: Number) -> Number:
@@ -174,6 +183,7 @@ class Node:
         "num_max",
         "num_min",
         "obj",
+        "repeated",
         "sbuf",
         "scalars",
         "str_max",
@@ -205,6 +215,11 @@ class Node:
         self.str_max: int | None = None
         self.formats: tuple[str, ...] = FORMATS
         self.distinct: Distinct | None = set()
+        # The strings of `distinct` seen more than once; None exactly when `distinct` is.
+        # A shared empty frozenset until a first value repeats: most nodes never hold a
+        # repeated string (objects, arrays, numbers, ids), and an own empty set per node
+        # cost allocations and garbage-collector traversals on first sight.
+        self.repeated: set[str] | frozenset[str] | None = NOTHING_REPEATED
         self.obj: ObjectStats | None = None
         self.arr: ArrayStats | None = None
 
@@ -283,8 +298,8 @@ class Node:
         n = len(values)
         self.scalars += n
         self.strings += n
-        distinct = self.distinct
-        if distinct is None:
+        repeated = self.repeated
+        if repeated is None:  # the sketch overflowed
             self._string_lengths(set(map(len, values)))
             formats = self.formats
             if not formats:  # only the length range was left to update
@@ -301,19 +316,37 @@ class Node:
         # repeat strings a lot (statuses, URLs, names): deduplicate once, in C. Values
         # already in the sketch have had their lengths counted and passed every surviving
         # format when first seen (formats only ever drop out), so only new ones matter.
-        if distinct.issuperset(values):  # the steady state: no hashing into a new set
+        # A value already known as repeated can change nothing more: the steady state is
+        # one C-level subset test (repeated is a subset of the sketch), and a value leaves
+        # the slow path after its second sighting, so at most 2 * limit batches take it.
+        if repeated.issuperset(values):
             return
-        unique = set(values)
-        unique.difference_update(distinct)
-        hi = self._string_lengths(set(map(len, unique)))
+        distinct = self.distinct
+        assert distinct is not None  # None together with repeated
+        unique = fresh = set(values)
+        if distinct:
+            again = unique & distinct  # seen in an earlier batch and again now
+            if again:
+                if not isinstance(repeated, set):
+                    repeated = self.repeated = set()
+                repeated.update(again)
+                fresh = unique - again
+                if not fresh:
+                    return
+        hi = self._string_lengths(set(map(len, fresh)))
         if self.formats:
-            self.formats = surviving(self.formats, list(unique))
-        if hi <= max_length:
-            distinct.update(unique)
-            if len(distinct) > limit:
-                self.distinct = None
-        else:
-            self.distinct = None
+            self.formats = surviving(self.formats, list(fresh))
+        if hi > max_length or len(distinct) + len(fresh) > limit:
+            self.distinct = self.repeated = None
+            return
+        distinct.update(fresh)
+        if len(unique) < n:  # some value came twice within this batch
+            if not isinstance(repeated, set):
+                repeated = self.repeated = set()
+            if len(unique) == 1:  # one value, n times: nothing to count
+                repeated.update(unique)
+            else:
+                repeated.update(seen_twice(values, unique, fresh))
 
     def _string_lengths(self, lengths: set[int]) -> int:
         """Widen the length range to a batch's lengths; returns the batch's longest.
@@ -351,6 +384,28 @@ class Node:
                 self.distinct = add_values(self.distinct, values, limit)
         else:
             self.distinct = add_values_linear(self.distinct, values, limit)
+        if self.distinct is None:  # the strings' statistic goes with the sketch
+            self.repeated = None
+
+
+def seen_twice(values: list[str], unique: set[str], among: set[str]) -> Iterable[str]:
+    """Values that occur at least twice in ``values`` (whose set is ``unique``), among them
+    every such value of ``among``; possibly others of ``unique``.
+
+    Equal strings of decoded payloads are distinct objects, so each comparison of equal
+    values is a memcmp and counting them (``Counter``, ``list.count``) costs several times
+    a ``set(values)``. Instead, ``values`` without the first occurrence of each value
+    (``list.remove`` driven by ``map``: a C scan and a memmove each) holds exactly the
+    second and later occurrences. With many occurrences per value, as an enum's batch
+    has, a second occurrence is found among the first few of them; with few, hashing
+    what is left is cheaper than scanning it once per value.
+    """
+    rest = values.copy()
+    any(map(rest.remove, unique))
+    if len(unique) * _SCAN_RATIO > len(values):
+        return rest
+    candidates = list(among)
+    return compress(candidates, map(rest.__contains__, candidates))
 
 
 def min_number(a: Number, b: Number) -> Number:

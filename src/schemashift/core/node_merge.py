@@ -3,7 +3,7 @@
 ``merge_nodes(a, b)`` builds a new tree and leaves both inputs' statistics untouched (it
 only flushes their buffers, which changes no observable value). Merging is associative and
 commutative because every statistic is a sum, an extreme, an intersection, a union or an
-AND, and every cap (distinct values, keys, key sets, tag values) is decided on the union.
+AND (the repeated strings: a union, plus what two parts' sketches share), and every cap (distinct values, keys, key sets, tag values) is decided on the union.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ def merge_node_list(parts: Sequence[Node], options: ProfileOptions) -> Node:
     for n in parts:
         n.flush(limit, options.distinct_max_length)
     distinct: Distinct | None = set()
+    repeated: set[str] | None = set()
     formats = FORMATS
     for n in parts:
         out.scalars += n.scalars
@@ -90,11 +91,21 @@ def merge_node_list(parts: Sequence[Node], options: ProfileOptions) -> Node:
         if n.str_max is not None:
             out.str_max = n.str_max if out.str_max is None else max(out.str_max, n.str_max)
         formats = tuple(f for f in formats if f in n.formats)
-        if distinct is not None:
+        if distinct is not None and repeated is not None:
             # over the cap stays over it (None): the next parts are not collected
-            distinct = None if n.distinct is None else add_values(distinct, n.distinct, limit)
+            if n.distinct is None or n.repeated is None:
+                distinct = repeated = None
+            else:
+                # A string is seen more than once in the whole stream when some part saw it
+                # twice, or when two parts saw it (then it is in an earlier part's sketch).
+                repeated.update(n.repeated)
+                repeated.update(v for v in n.distinct if type(v) is str and v in distinct)
+                distinct = add_values(distinct, n.distinct, limit)
+                if distinct is None:
+                    repeated = None
     out.formats = formats
     out.distinct = distinct
+    out.repeated = repeated
     objects = [n.obj for n in parts if n.obj is not None]
     if objects:
         out.obj = merge_objects(objects, options)

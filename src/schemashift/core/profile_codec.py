@@ -3,6 +3,13 @@
 The encoding is canonical: keys, key sets, tag values and distinct values are sorted, so
 two equal profiles (for instance a merge and the profile of the concatenated stream)
 encode to equal dictionaries. Performance caches are not persisted.
+
+``repeated`` (the strings of the distinct sketch seen more than once) was added to the
+format without a new version number: a node persisted before it has no such key and
+decodes with *no* value known to be repeated. That is the conservative reading — the old
+profile cannot prove that any value recurred, so the enum rule withholds an enum there
+until a value is seen again (merging with a newer profile that saw it makes it repeated)
+rather than keeping an enum learnt from values seen once.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ def node_to_dict(node: Node) -> dict[str, Any]:
     data: dict[str, Any] = {name: getattr(node, name) for name in _SCALARS}
     data["formats"] = list(node.formats)
     data["distinct"] = None if node.distinct is None else sorted(node.distinct, key=_sort_key)
+    data["repeated"] = None if node.repeated is None else sorted(node.repeated)
     data["object"] = None if node.obj is None else _object_to_dict(node.obj)
     data["array"] = None if node.arr is None else _array_to_dict(node.arr)
     return data
@@ -81,6 +89,9 @@ def node_from_dict(data: dict[str, Any]) -> Node:
     node.formats = tuple(data["formats"])
     distinct = data["distinct"]
     node.distinct = None if distinct is None else set(distinct)
+    # Missing in profiles persisted before it: nothing known to be repeated (see above).
+    repeated = data.get("repeated")
+    node.repeated = None if distinct is None else set(repeated or ())
     if data["object"] is not None:
         node.obj = _object_from_dict(data["object"])
     if data["array"] is not None:

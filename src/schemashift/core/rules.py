@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from schemashift.core.formats import detect
 from schemashift.core.keypatterns import ALL_CLASSES, is_id_like, keys_mask
 from schemashift.core.node import KeysetStat, Node, ObjectStats
 from schemashift.core.node_merge import fold_children
@@ -59,21 +60,31 @@ def names_an_identifier(name: str | None) -> bool:
 
 
 def enum_of(node: Node, options: ProfileOptions) -> list[str] | None:
-    """Many observations of few distinct short tokens that carry no format.
+    """Many observations of a few distinct short tokens, each seen repeatedly, none a format.
 
-    Tokens have no whitespace and at least one letter, which keeps numeric ids, free text
-    and timestamps (they carry a format) out of enums.
+    Tokens have no whitespace and at least one letter, which keeps numeric ids and free
+    text out of enums. The rest is evidence that the set is closed rather than a sample:
+    one value is a constant seen so far, not a vocabulary (``currency: usd``); a value with
+    a format (an e-mail address, a URL, a timestamp) comes from an open set even where
+    other values at the path have none; and a set most of whose values were seen once is a
+    sample of an open one, however often its few common values recur.
     """
-    if node.distinct is None or node.strings < options.enum_min_count or node.formats:
+    distinct, repeated = node.distinct, node.repeated
+    if distinct is None or repeated is None or node.strings < options.enum_min_count:
         return None
-    if node.str_max is None or node.str_max > options.enum_max_length:
+    if node.formats or node.str_max is None or node.str_max > options.enum_max_length:
         return None
-    values = sorted(v for v in node.distinct if isinstance(v, str))
-    if len(values) > options.enum_max_values:
+    values = sorted(v for v in distinct if isinstance(v, str))
+    if not 2 <= len(values) <= options.enum_max_values:
         return None
     if len(values) > options.enum_max_ratio * node.strings:
         return None
+    # more than half of the values seen exactly once (repeated holds only sketch strings)
+    if 2 * (len(values) - len(repeated)) > len(values):
+        return None
     if not all(_TOKEN.fullmatch(v) for v in values):
+        return None
+    if any(detect(v) for v in values):  # at most enum_max_values strict detector runs
         return None
     return values
 

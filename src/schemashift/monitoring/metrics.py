@@ -34,6 +34,27 @@ class Metrics:
             ["subject", "reason"],
             registry=r,
         )
+        self.events_parked = Counter(
+            "schemashift_events_parked_total",
+            "Events a quarantine holds on the parked stream until a person decides",
+            ["subject"],
+            registry=r,
+        )
+        self.outliers = Counter(
+            "schemashift_outliers_total",
+            "Events showing subtractive or modifying drift too few recent events showed",
+            ["subject"],
+            registry=r,
+        )
+        # Counted by the worker, once per raw event it reads whose payload repeated a key (the
+        # last value kept: --json-duplicates last_wins). Not at HTTP ingest: the worker reads
+        # every ingested event again, so counting there too would count it twice.
+        self.duplicate_keys = Counter(
+            "schemashift_duplicate_keys_total",
+            "Raw events whose payload repeated a key (the last value was kept)",
+            ["subject"],
+            registry=r,
+        )
         self.drift_score = Gauge(
             "schemashift_drift_score", "Latest drift score per subject", ["subject"], registry=r
         )

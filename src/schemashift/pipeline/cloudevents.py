@@ -17,6 +17,10 @@ Which mode a message is in:
 A ``schemashift-subject`` header, when present, names the subject in every mode (the ingest
 endpoint sets it for ``POST /v1/events?subject=…``).
 
+A key repeated in one object follows the limits' :class:`~schemashift.core.jsonparse.DuplicateKeys`
+policy: refused (``duplicate_key``), or its last value kept and the key listed in
+:attr:`RawEvent.duplicate_keys`.
+
 The subject of a CloudEvent is ``<source>/<type>`` by default (``SubjectStrategy``).
 """
 
@@ -29,7 +33,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from schemashift.core.jsonparse import DEFAULT_LIMITS, ParseCode, ParseLimits, loads, loads_object
+from schemashift.core.jsonparse import (
+    DEFAULT_LIMITS,
+    ParseCode,
+    ParseLimits,
+    loads_object_with_duplicates,
+    loads_with_duplicates,
+)
 from schemashift.errors import PayloadError
 
 SUBJECT_HEADER = "schemashift-subject"
@@ -64,7 +74,15 @@ class SubjectStrategy(StrEnum):
 @dataclass(frozen=True, slots=True)
 class RawEvent:
     """One readable event. ``body`` is the payload's own JSON bytes when the message had them
-    (binary and plain mode), so a transformer can take its bytes fast path."""
+    (binary and plain mode), so a transformer can take its bytes fast path.
+
+    ``duplicate_keys`` lists the keys the payload repeated, as JSON Pointers into the payload
+    (``/build/git_ssh_url``; at most ``MAX_REPORTED_DUPLICATES``), when the limits keep the
+    last value: ``payload`` holds that value, and ``body`` still holds the repeated keys, so
+    a transformer reading it must keep the last value too (the default limits do). Empty
+    normally. A key repeated in a structured event's envelope is not the payload's, and is
+    not listed.
+    """
 
     subject: str
     payload: dict[str, Any]
@@ -74,6 +92,7 @@ class RawEvent:
     type: str | None = None
     time: str | None = None
     body: bytes | None = None
+    duplicate_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,19 +185,25 @@ def parse_message(
         return _binary(body, hdrs, extractor, limits, forced)
     content_type = _media_type(hdrs.get("content-type", ""))
     try:
-        value = loads(body, limits)
+        value, duplicates = loads_with_duplicates(body, limits)
     except PayloadError as exc:
         return Unreadable(exc.code, exc.message, forced)
     if content_type == STRUCTURED_CONTENT_TYPE or (
         isinstance(value, dict) and "specversion" in value
     ):
-        return structured_event(value, extractor, limits, forced)
+        return structured_event(value, extractor, limits, forced, duplicates)
     if not isinstance(value, dict):
         return Unreadable(ParseCode.NOT_AN_OBJECT, "the payload must be a JSON object", forced)
     subject = forced or extractor.plain_subject(value)
     if subject is None:
         return Unreadable(EventCode.NO_SUBJECT, _no_subject_message(extractor))
-    return RawEvent(subject=subject, payload=value, format=EventFormat.PLAIN, body=bytes(body))
+    return RawEvent(
+        subject=subject,
+        payload=value,
+        format=EventFormat.PLAIN,
+        body=bytes(body),
+        duplicate_keys=duplicates,
+    )
 
 
 def structured_event(
@@ -186,8 +211,14 @@ def structured_event(
     extractor: SubjectExtractor,
     limits: ParseLimits = DEFAULT_LIMITS,
     forced_subject: str | None = None,
+    duplicate_keys: tuple[str, ...] = (),
 ) -> RawEvent | Unreadable:
-    """A decoded structured-mode CloudEvent (one element of a batch, or one message)."""
+    """A decoded structured-mode CloudEvent (one element of a batch, or one message).
+
+    ``duplicate_keys`` are the keys repeated in ``value`` (pointers into the event, as
+    :func:`~schemashift.core.jsonparse.loads_with_duplicates` reports them); those inside
+    ``data`` become the event's, relative to its payload.
+    """
     if not isinstance(value, dict):
         return Unreadable(
             EventCode.INVALID_CLOUDEVENT, "a structured CloudEvent must be a JSON object"
@@ -205,16 +236,17 @@ def structured_event(
         if raw is None:
             return Unreadable(EventCode.INVALID_CLOUDEVENT, "data_base64 is not base64", subject)
         try:
-            payload = loads_object(raw, limits)
+            payload, repeated = loads_object_with_duplicates(raw, limits)
         except PayloadError as exc:
             return Unreadable(exc.code, exc.message, subject)
-        return _event(attributes, subject, payload, EventFormat.STRUCTURED, raw)
+        return _event(attributes, subject, payload, EventFormat.STRUCTURED, raw, repeated)
     if "data" not in value:
         return Unreadable(EventCode.MISSING_DATA, "the CloudEvent has no data", subject)
     data = value["data"]
     if not isinstance(data, dict):
         return Unreadable(ParseCode.NOT_AN_OBJECT, "the event data must be a JSON object", subject)
-    return _event(attributes, subject, data, EventFormat.STRUCTURED, None)
+    repeated = within(duplicate_keys, "/data")
+    return _event(attributes, subject, data, EventFormat.STRUCTURED, None, repeated)
 
 
 def parse_batch(
@@ -222,12 +254,23 @@ def parse_batch(
 ) -> list[RawEvent | Unreadable] | Unreadable:
     """A ``application/cloudevents-batch+json`` body: a JSON array of structured events."""
     try:
-        value = loads(body, limits)
+        value, duplicates = loads_with_duplicates(body, limits)
     except PayloadError as exc:
         return Unreadable(exc.code, exc.message)
     if not isinstance(value, list):
         return Unreadable(EventCode.INVALID_CLOUDEVENT, "a CloudEvents batch is a JSON array")
-    return [structured_event(item, extractor, limits) for item in value]
+    return [
+        structured_event(item, extractor, limits, None, within(duplicates, f"/{index}"))
+        for index, item in enumerate(value)
+    ]
+
+
+def within(pointers: tuple[str, ...], prefix: str) -> tuple[str, ...]:
+    """The pointers below ``prefix`` (a JSON Pointer), made relative to it."""
+    if not pointers:
+        return pointers
+    start = prefix + "/"
+    return tuple(p[len(prefix) :] for p in pointers if p.startswith(start))
 
 
 def _binary(
@@ -252,10 +295,10 @@ def _binary(
             subject,
         )
     try:
-        payload = loads_object(body, limits)
+        payload, repeated = loads_object_with_duplicates(body, limits)
     except PayloadError as exc:
         return Unreadable(exc.code, exc.message, subject)
-    return _event(attributes, subject, payload, EventFormat.BINARY, bytes(body))
+    return _event(attributes, subject, payload, EventFormat.BINARY, bytes(body), repeated)
 
 
 def _attributes(get: Any, forced: str | None) -> tuple[dict[str, str], Unreadable | None]:
@@ -287,6 +330,7 @@ def _event(
     payload: dict[str, Any],
     fmt: EventFormat,
     body: bytes | None,
+    duplicate_keys: tuple[str, ...],
 ) -> RawEvent:
     return RawEvent(
         subject=subject,
@@ -297,6 +341,7 @@ def _event(
         type=attributes["type"],
         time=attributes.get("time"),
         body=body,
+        duplicate_keys=duplicate_keys,
     )
 
 

@@ -38,10 +38,17 @@ DEFAULT_SOURCE = "schemashift"
 
 
 class DeadLetterReason:
-    """Reason codes the worker adds to the parse and transform codes."""
+    """Reason codes the worker adds to the parse and transform codes (docs/pipeline.md)."""
 
     MAX_DELIVER_EXCEEDED = "max_deliver_exceeded"
+    # parked (not dead): an open quarantine holds the event until a person decides
     QUARANTINED = "quarantined"
+    # subtractive or modifying drift that too few of the subject's recent events show
+    OUTLIER = "outlier"
+    # drift a person rejected (a parked event of that quarantine, or a later one showing it)
+    DRIFT_REJECTED = "drift_rejected"
+    # no longer produced (a subject gets its first version at its hold deadline); kept so
+    # dead letters written by earlier releases still read
     NO_SCHEMA = "no_schema"
 
 
@@ -113,8 +120,9 @@ def dead_letter(
     now: datetime,
     details: Sequence[Mapping[str, Any]] = (),
     quarantine_id: int | None = None,
+    parked: bool = False,
 ) -> OutgoingMessage:
-    """The dead-letter record of one raw message."""
+    """The dead-letter record of one raw message (on the parked stream when ``parked``)."""
     record: dict[str, Any] = {
         "reason": reason,
         "message": message,
@@ -132,7 +140,8 @@ def dead_letter(
     out_headers = {"content-type": "application/json", REASON_HEADER: reason}
     if subject is not None:
         out_headers[SUBJECT_HEADER] = subject
-    return OutgoingMessage(subjects.dlq(subject), orjson.dumps(record), out_headers, msg_id)
+    target = subjects.parked(subject) if parked and subject is not None else subjects.dlq(subject)
+    return OutgoingMessage(target, orjson.dumps(record), out_headers, msg_id)
 
 
 def decode_dead_letter(body: bytes) -> dict[str, Any]:
@@ -212,4 +221,47 @@ def parse_schema_update(body: bytes) -> SchemaUpdate | None:
         seq=int(data.get("seq") or 0),
         time=str(data.get("time") or ""),
         dataschema=event.get("dataschema"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """Any outbox record as the relay publishes it (``schema.updated``, ``drift.quarantined``,
+    ``quarantine.accepted``, ``quarantine.rejected``, ``version.sunset``): what a worker needs
+    to follow versions and quarantine decisions."""
+
+    kind: str
+    subject: str
+    version: int | None
+    schema_id: int | None
+    schema: dict[str, Any] | None
+    quarantine_id: int | None
+    seq: int
+
+
+def parse_outbox_event(body: bytes) -> OutboxEvent | None:
+    """The outbox record a message announces; None for unreadable bodies."""
+    try:
+        event = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(event, dict) or not str(event.get("type", "")).startswith(UPDATE_TYPE_PREFIX):
+        return None
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("subject"), str):
+        return None
+
+    def integer(name: str) -> int | None:
+        value = data.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    schema = data.get("schema")
+    return OutboxEvent(
+        kind=str(data.get("kind") or event["type"][len(UPDATE_TYPE_PREFIX) :]),
+        subject=data["subject"],
+        version=integer("version"),
+        schema_id=integer("schema_id"),
+        schema=schema if isinstance(schema, dict) else None,
+        quarantine_id=integer("quarantine_id"),
+        seq=integer("seq") or 0,
     )

@@ -1,15 +1,17 @@
-"""Building the worker's outputs: conformed events and dead letters, each tied to its input.
+"""Building the worker's outputs: conformed events, dead letters and parked events.
 
 Every output carries the input's identity (``<raw stream>:<sequence>``) as its message id,
-which is what lets the bus drop the copy a redelivered input would otherwise produce.
+which is what lets the bus drop the copy a redelivered input would otherwise produce. A dead
+letter or parked event also carries the record the worker stores in the registry
+(:class:`~schemashift.registry.dead_letters.DeadLetter`), so it can be listed and re-driven.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -20,11 +22,23 @@ from schemashift.pipeline.cloudevents import RawEvent
 from schemashift.pipeline.envelope import dead_letter, input_identity
 from schemashift.pipeline.subject_state import SubjectState
 from schemashift.pipeline.subjects import BusSubjects
+from schemashift.registry.dead_letters import DeadLetter, DeadLetterState
 
-__all__ = ["Outputs", "Routed", "encode_payload"]
+__all__ = ["DUPLICATE_KEYS_HEADER", "Outputs", "Routed", "encode_payload"]
 
-# (the output, the input it settles, the subject, the dead-letter reason or None if conformed)
-Routed = tuple[OutgoingMessage, Delivery, str | None, str | None]
+# names the keys a payload repeated (its last value was kept): the event's processing notes
+DUPLICATE_KEYS_HEADER = "schemashift-duplicate-keys"
+
+
+class Routed(NamedTuple):
+    """One output: the message, the input it settles, the subject, the dead-letter reason
+    (None when conformed) and, for a dead letter or parked event, its record."""
+
+    message: OutgoingMessage
+    delivery: Delivery
+    subject: str | None
+    reason: str | None
+    record: DeadLetter | None = None
 
 
 def encode_payload(payload: dict[str, Any]) -> bytes:
@@ -62,27 +76,54 @@ class Outputs:
     def _transform(self, state: SubjectState, event: RawEvent) -> bytes | Rejected:
         transformer = state.transformer
         assert transformer is not None  # callers check
-        if event.body is not None and transformer.has_fast_path:
+        if event.body is not None and transformer.has_fast_path and not event.duplicate_keys:
             return transformer.transform_bytes(event.body)  # typed decode in C when it fits
-        # already parsed strictly: conform the decoded payload rather than parse again
+        # already parsed: conform the decoded payload rather than parse again (and a payload
+        # that repeated a key must keep the parser's last-wins value, not the typed decoder's)
         conformed = transformer(event.payload)
         return conformed if isinstance(conformed, Rejected) else encode_payload(conformed.payload)
 
-    def conform(self, state: SubjectState, delivery: Delivery, event: RawEvent) -> Routed:
+    def conform(
+        self,
+        state: SubjectState,
+        delivery: Delivery,
+        event: RawEvent,
+        *,
+        refused: str | None = None,
+        details: Sequence[Mapping[str, Any]] = (),
+        note: str | None = None,
+        quarantine_id: int | None = None,
+        park: bool = False,
+    ) -> Routed:
+        """Conform with the subject's version; what it refuses is a dead letter with the
+        transformer's reason — or, given ``refused``, with that reason (``outlier``,
+        ``drift_rejected``) and ``details``/``note`` saying why, or parked (``park``)."""
         result = self.transform(state, event)
-        if isinstance(result, Rejected):
-            first = result.reasons[0]
+        if not isinstance(result, Rejected):
+            return self.conformed(state, delivery, event, result)
+        reasons = [
+            {"code": str(r.code), "path": r.path, "message": r.message} for r in result.reasons
+        ]
+        first = result.reasons[0]
+        if refused is None:
             return self.dead(
                 delivery,
                 str(first.code),
                 f"not conformable to version {result.version}: {first.message}",
                 event.subject,
-                details=[
-                    {"code": str(r.code), "path": r.path, "message": r.message}
-                    for r in result.reasons
-                ],
+                details=reasons,
             )
-        return self.conformed(state, delivery, event, result)
+        message = note or f"not conformable to version {result.version}: {first.message}"
+        return self.dead(
+            delivery,
+            refused,
+            message,
+            event.subject,
+            details=[*details, *reasons],
+            quarantine_id=quarantine_id,
+            parked=park,
+            path=_first_path(details) or first.path,
+        )
 
     def conformed(
         self, state: SubjectState, delivery: Delivery, event: RawEvent, body: bytes
@@ -98,7 +139,11 @@ class Outputs:
             time=event.time,
             subject=event.subject,
         )
-        return message, delivery, event.subject, None
+        if event.duplicate_keys:
+            headers = dict(message.headers)
+            headers[DUPLICATE_KEYS_HEADER] = ",".join(event.duplicate_keys)
+            message = OutgoingMessage(message.subject, message.data, headers, message.msg_id)
+        return Routed(message, delivery, event.subject, None)
 
     def dead(
         self,
@@ -107,10 +152,15 @@ class Outputs:
         message: str,
         subject: str | None,
         *,
-        details: Sequence[dict[str, Any]] = (),
+        details: Sequence[Mapping[str, Any]] = (),
         quarantine_id: int | None = None,
+        parked: bool = False,
+        path: str | None = None,
     ) -> Routed:
-        record = dead_letter(
+        """A dead letter (or, ``parked``, an event a quarantine holds) of one input."""
+        now = self._clock()
+        msg_id = self.identity(delivery)
+        out = dead_letter(
             self._subjects,
             reason=reason,
             message=message,
@@ -120,12 +170,36 @@ class Outputs:
             raw_subject=delivery.subject,
             raw_seq=delivery.stream_seq,
             delivery_count=delivery.delivery_count,
-            msg_id=self.identity(delivery),
-            now=self._clock(),
+            msg_id=msg_id,
+            now=now,
             details=details,
             quarantine_id=quarantine_id,
+            parked=parked,
         )
-        return record, delivery, subject, reason
+        record = DeadLetter(
+            msg_id=msg_id,
+            subject=subject,
+            reason=reason,
+            message=message,
+            path=path if path is not None else _first_path(details),
+            details=tuple(dict(d) for d in details),
+            quarantine_id=quarantine_id,
+            headers={k: v for k, v in delivery.headers.items() if k != "Nats-Msg-Id"},
+            data=delivery.data,
+            raw_subject=delivery.subject,
+            raw_seq=delivery.stream_seq,
+            time=now,
+            state=(DeadLetterState.PARKED if parked else DeadLetterState.DEAD).value,
+        )
+        return Routed(out, delivery, subject, reason, record)
 
     def identity(self, delivery: Delivery) -> str:
         return input_identity(self._raw_stream, delivery.stream_seq)
+
+
+def _first_path(details: Sequence[Mapping[str, Any]]) -> str | None:
+    for item in details:
+        path = item.get("path")
+        if isinstance(path, str):
+            return path
+    return None

@@ -1,16 +1,18 @@
-"""What a worker knows about one subject: its version, transformer, shapes and held events.
+"""What a worker knows about one subject: its version, its shapes, and the events it holds.
 
 Kept apart from the worker's I/O loop so the rules read in one place:
 
-* a payload whose shape is *known* goes straight through the subject's transformer; if the
-  transformer refuses it (a new enum value, a longer string: drift in the values, not the
-  shape) it is held like a new shape, so the registry sees it before it is dead-lettered;
-* a payload with a *new* shape (or any payload before the first version) is *held* in the
-  subject's analysis window until the window is full or ``hold_timeout`` has passed; then the
-  whole window is observed by the registry in one call and every held event is settled with
-  the version that decision leaves in place;
-* a shape the registry quarantined goes to the dead-letter stream (``quarantined``) until a
-  new version arrives;
+* a payload whose *shape* is known (the current version took a payload of that shape as it
+  was) goes straight through the subject's transformer;
+* a payload of a new shape is checked strictly against the version
+  (:func:`~schemashift.core.transform.strict_checker`): taken as it is, its shape becomes
+  known; otherwise — like a known shape the transformer refuses (a new enum value) — it is
+  *pending*: the registry judges it at the end of the batch, in stream order;
+* before the subject has a version, events *wait* (observed once) until the registry
+  registers the first version — when it has ``min_samples`` events, or when the oldest
+  waiting event reaches the hold deadline;
+* shapes the registry quarantined or whose drift a person rejected are remembered with
+  that verdict until the next version or decision, so they need no registry call;
 * versions only move forward: a late read of an older version never replaces a newer one.
 """
 
@@ -21,7 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemashift.bus.base import Delivery
-from schemashift.core.transform import Transformer, TransformOptions, compile_transformer
+from schemashift.core.transform import (
+    Transformer,
+    TransformOptions,
+    compile_transformer,
+    strict_checker,
+)
 from schemashift.pipeline.cloudevents import RawEvent
 from schemashift.pipeline.envelope import ConformedTemplate
 from schemashift.pipeline.shapes import ShapeGuide, shape_guide
@@ -31,20 +38,20 @@ TemplateFactory = Callable[[str, int], ConformedTemplate]
 
 @dataclass(slots=True)
 class Held:
-    """A raw message waiting for its subject's analysis window to be decided.
+    """A raw message waiting for the registry's verdict.
 
-    ``held_at``: when it was first held; ``touched``: when its ack timer was last reset
-    (monotonic seconds); ``rejected``: its shape is known but the current version refused it
-    (drift in the values); ``observed``: the registry has seen its payload already.
+    ``position``: the subject's event count (in this worker) when it arrived; ``held_at``:
+    when it was first held and ``touched`` when its ack timer was last reset (monotonic
+    seconds); ``replayed``: a re-driven dead letter (counted when it first came).
     """
 
     delivery: Delivery
     event: RawEvent
     shape: Hashable
+    position: int
     held_at: float
     touched: float
-    rejected: bool = False
-    observed: bool = False
+    replayed: bool = False
 
 
 MAX_SHAPES = 4096
@@ -55,15 +62,15 @@ class ShapeMemory:
 
     Payloads with free-form maps (ids or user keys as object keys) make a new shape almost
     every event, so an unbounded set grows with the stream. Once full, the oldest shape is
-    forgotten first; a forgotten shape that comes back is simply analysed again, which costs
-    one analysis window, never an event.
+    forgotten first; a forgotten shape that comes back is simply checked again, which costs
+    one strict check, never an event.
     """
 
     __slots__ = ("_capacity", "_shapes")
 
     def __init__(self, capacity: int = MAX_SHAPES) -> None:
         self._capacity = capacity
-        self._shapes: dict[Hashable, int | None] = {}
+        self._shapes: dict[Hashable, Any] = {}
 
     def __contains__(self, shape: object) -> bool:
         return shape in self._shapes
@@ -71,10 +78,13 @@ class ShapeMemory:
     def __len__(self) -> int:
         return len(self._shapes)
 
-    def __getitem__(self, shape: Hashable) -> int | None:
+    def __getitem__(self, shape: Hashable) -> Any:
         return self._shapes[shape]
 
-    def __setitem__(self, shape: Hashable, value: int | None) -> None:
+    def get(self, shape: Hashable) -> Any:
+        return self._shapes.get(shape)
+
+    def __setitem__(self, shape: Hashable, value: Any) -> None:
         shapes = self._shapes
         shapes.pop(shape, None)
         shapes[shape] = value
@@ -92,22 +102,33 @@ class ShapeMemory:
         self._shapes.clear()
 
 
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """A verdict remembered for a shape: ``quarantined`` or ``rejected``, and by which."""
+
+    verdict: str
+    quarantine_id: int | None
+    details: tuple[dict[str, Any], ...] = ()
+
+
 @dataclass(slots=True)
 class SubjectState:
     subject: str
     version: int | None = None
     schema_id: int | None = None
     transformer: Transformer | None = None
+    strict: Transformer | None = None
     template: ConformedTemplate | None = None
     # where the current version declares maps, so new map keys are not new shapes
     guide: ShapeGuide | None = None
     known: ShapeMemory = field(default_factory=ShapeMemory)
-    # shape -> the quarantine that holds it (None when the registry named none)
-    quarantined: ShapeMemory = field(default_factory=ShapeMemory)
-    held: list[Held] = field(default_factory=list)
-    held_since: float | None = None
-    samples: list[dict[str, Any]] = field(default_factory=list)
-    seen: int = 0
+    # shape -> Remembered (a quarantine holds it, or its drift was rejected)
+    remembered: ShapeMemory = field(default_factory=ShapeMemory)
+    pending: list[Held] = field(default_factory=list)  # to judge at the end of this batch
+    waiting: list[Held] = field(default_factory=list)  # judged: waiting for a first version
+    seen: int = 0  # events of the subject this worker counted
+    reported: int = 0  # ``seen`` at the last observation
+    outliers_open: int = 0  # the registry's count after the last observation
 
     def apply_version(
         self,
@@ -121,36 +142,40 @@ class SubjectState:
         """Switch to ``version`` if it is newer; False (and no change) otherwise.
 
         Compiling happens before anything is swapped, so a schema that fails to compile
-        (InvalidSchemaError propagates) leaves the previous transformer in place.
+        (InvalidSchemaError propagates) leaves the previous transformer in place. Known
+        shapes stay known: a newer version takes everything the one before took.
         """
         if self.version is not None and version <= self.version:
             return False
         transformer = compile_transformer(
             schema, version=version, subject=self.subject, schema_id=schema_id, options=options
         )
+        strict = strict_checker(schema)
         self.transformer = transformer
+        self.strict = strict
         self.guide = shape_guide(schema)
         self.template = templates(self.subject, version)
         self.version = version
         self.schema_id = schema_id
-        self.quarantined.clear()  # a new version may accept what the old one quarantined
+        self.remembered.clear()  # a new version may take what a quarantine held
         return True
 
-    def hold(self, item: Held, now: float) -> None:
-        if self.held_since is None:
-            self.held_since = now
-        self.held.append(item)
+    def accepts_strictly(self, payload: dict[str, Any]) -> bool:
+        from schemashift.core.transform import Rejected
 
-    def take_held(self) -> list[Held]:
-        held, self.held, self.held_since = self.held, [], None
-        return held
+        strict = self.strict
+        return strict is not None and not isinstance(strict(payload), Rejected)
 
-    def put_back(self, held: list[Held], since: float) -> None:
-        """Return undecided events (not enough samples yet) ahead of newer held events."""
-        self.held = held + self.held
-        self.held_since = since
+    def take_pending(self) -> list[Held]:
+        pending, self.pending = self.pending, []
+        return pending
 
-    def is_due(self, now: float, window: int, hold_timeout: float) -> bool:
-        if len(self.held) >= window or len(self.samples) >= window:
-            return True
-        return self.held_since is not None and now - self.held_since >= hold_timeout
+    def take_waiting(self) -> list[Held]:
+        waiting, self.waiting = self.waiting, []
+        return waiting
+
+    def deadline_passed(self, now: float, hold_deadline: float) -> bool:
+        return bool(self.waiting) and now - self.waiting[0].held_at >= hold_deadline
+
+    def held(self) -> list[Held]:
+        return [*self.waiting, *self.pending]

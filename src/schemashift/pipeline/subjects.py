@@ -82,6 +82,9 @@ class BusSubjects:
     def schemas(self, subject: str) -> str:
         return f"{self.prefix}.schemas.{subject_token(subject)}"
 
+    def parked(self, subject: str) -> str:
+        return f"{self.prefix}.parked.{subject_token(subject)}"
+
     def subject_of(self, bus_subject: str) -> str | None:
         """The registry subject in the last token of a bus subject (None for ``_unknown``)."""
         token = bus_subject.rsplit(".", 1)[-1]

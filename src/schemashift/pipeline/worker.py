@@ -1,19 +1,29 @@
-"""The stream worker: raw events in, conformed events or dead letters out.
+"""The stream worker: raw events in, conformed events, dead letters or parked events out.
 
-Per raw message: read it (:mod:`~schemashift.pipeline.cloudevents`, strict JSON) → subject →
-shape → known shape: the subject's transformer; new shape: the subject's analysis window,
-observed by the registry once per window (:mod:`~schemashift.pipeline.subject_state`) →
-publish the conformed event or the dead letter (:mod:`~schemashift.pipeline.envelope`) →
-acknowledge. Guarantees:
+Per raw message: read it (:mod:`~schemashift.pipeline.cloudevents`) → subject → shape → a
+known shape goes through the subject's transformer; a new shape the version takes strictly
+becomes known; anything else is held and judged by the registry at the end of the batch, in
+stream order (:func:`~schemashift.registry.service.Registry.observe`), and settled by its
+verdict (:mod:`~schemashift.pipeline.fates`) → publish → record dead letters and parked events
+in the registry → acknowledge. Guarantees (docs/pipeline.md has the state diagram):
 
-* **exactly one output per input** — every message ends conformed or dead-lettered, and is
-  acknowledged only after that output is stored on the bus. Outputs carry a
+* **exactly one output per input** — every message ends conformed, dead-lettered or parked,
+  and is acknowledged only after that output is stored on the bus. Outputs carry a
   ``Nats-Msg-Id`` derived from the input's stream sequence, so a redelivery (a crash after
   publishing, before acking) is de-duplicated by the bus instead of doubled;
+* **no event dies for the system's reasons** — held events wait only for the registry's
+  verdict on their own batch, or for the subject's first version (at most the hold
+  deadline); an event the current version can conform is conformed whatever happens to the
+  drift it shows;
+* **deterministic** — the registry judges events in stream order, counting every event, so one
+  worker fed the same stream ends with the same versions on any machine; the clock matters
+  only for the first version's hold deadline;
 * **bounded retries** — a message delivered more than ``max_attempts`` times goes to the
   dead-letter stream with ``max_deliver_exceeded`` instead of looping;
-* **no stale versions** — a ``schema.updated`` event switches the subject's transformer
-  between two events; versions only move forward;
+* **decisions reach it without a restart** — ``schema.updated`` switches the subject's
+  transformer between two events (versions only move forward); ``quarantine.accepted``
+  re-drives the events the quarantine parked, ``quarantine.rejected`` turns them into
+  ``drift_rejected`` dead letters;
 * **fail loudly** — a worker that cannot reach the bus for longer than
   ``unreachable_budget`` seconds raises :class:`~schemashift.errors.BusError` (the CLI exits
   non-zero) instead of idling.
@@ -41,13 +51,15 @@ from schemashift.bus.base import (
 from schemashift.core.transform import Rejected
 from schemashift.errors import BusError, InvalidSchemaError, RegistryError, StoreError
 from schemashift.monitoring.metrics import Metrics
-from schemashift.pipeline.cloudevents import Unreadable, parse_message
+from schemashift.pipeline import fates
+from schemashift.pipeline.cloudevents import RawEvent, Unreadable, parse_message
 from schemashift.pipeline.envelope import (
     ConformedTemplate,
     DeadLetterReason,
-    parse_schema_update,
+    parse_outbox_event,
 )
 from schemashift.pipeline.outputs import Outputs, Routed
+from schemashift.pipeline.redrive import REPLAY_HEADER
 from schemashift.pipeline.shapes import shape_of
 from schemashift.pipeline.subject_state import Held, SubjectState
 from schemashift.pipeline.subjects import BusSubjects
@@ -57,6 +69,8 @@ from schemashift.pipeline.worker_options import (
     WorkerOptions,
     WorkerStats,
 )
+from schemashift.registry.observation import Observation, ObserveBatch
+from schemashift.registry.records import EventVerdict, ObserveResult, Verdict
 
 log = logging.getLogger("schemashift.worker")
 
@@ -64,7 +78,7 @@ __all__ = ["DEFAULT_REGISTRY_URL", "Worker", "WorkerOptions", "WorkerStats"]
 
 
 class Worker:
-    """Consumes ``<prefix>.raw.>``; publishes ``<prefix>.events.*`` and ``<prefix>.dlq.*``."""
+    """Consumes ``<prefix>.raw.>``; publishes ``<prefix>.events|dlq|parked.*``."""
 
     def __init__(
         self,
@@ -75,6 +89,8 @@ class Worker:
         registry_url: str = DEFAULT_REGISTRY_URL,
         options: WorkerOptions | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+        on_registered: Callable[[], None] | None = None,
     ) -> None:
         self.registry = registry
         self.bus = bus
@@ -82,6 +98,9 @@ class Worker:
         self.registry_url = registry_url
         self.options = options or WorkerOptions()
         self.stats = WorkerStats()
+        self._monotonic = monotonic
+        # told when an observation registered a version (wakes a relay in the same process)
+        self._on_registered = on_registered
         self._subjects = BusSubjects(bus.prefix)
         self._out = Outputs(
             self._subjects,
@@ -92,6 +111,7 @@ class Worker:
         self._states: dict[str, SubjectState] = {}
         self._stopping = asyncio.Event()
         self._budget = OutageBudget(self.options.unreachable_budget)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -116,6 +136,9 @@ class Worker:
             with contextlib.suppress(BaseException):
                 await updates
             await self._release_held()
+            for task in list(self._tasks):
+                with contextlib.suppress(BaseException):
+                    await task
             with contextlib.suppress(BusError):
                 await raw.close()
 
@@ -134,25 +157,31 @@ class Worker:
     # -- one batch ------------------------------------------------------------------------
 
     async def process(self, batch: Sequence[Delivery]) -> None:
-        """Route a batch, decide every due window, publish the outputs, then acknowledge."""
+        """Route a batch, have the registry judge what it must, publish, then acknowledge."""
         out: list[Routed] = []
         for delivery in batch:
             routed = await self._route(delivery)
             if routed is not None:
                 out.append(routed)
-        now = time.monotonic()
+        now = self._monotonic()
         for state in list(self._states.values()):
-            if state.is_due(now, self.options.window, self.options.hold_timeout):
-                out.extend(await self._decide(state))
+            if state.pending or self._observation_due(state, now):
+                out.extend(await self._observe(state, now))
         await self._emit(out)
         await self._keep_held_alive(now)
 
+    def _observation_due(self, state: SubjectState, now: float) -> bool:
+        if state.deadline_passed(now, self.options.hold_timeout):
+            return True
+        # outliers wait for support: look again every `recheck_every` events
+        return state.outliers_open > 0 and state.seen - state.reported >= self.options.recheck_every
+
     async def _keep_held_alive(self, now: float) -> None:
         """Reset the ack timer of messages held longer than half of ack_wait, so the bus
-        does not redeliver them to another worker while their window waits for samples."""
+        does not redeliver them to another worker while they wait for a first version."""
         limit = self.options.ack_wait / 2
         for state in self._states.values():
-            for held in state.held:
+            for held in state.waiting:
                 if now - held.touched > limit:
                     held.touched = now
                     with contextlib.suppress(BusError):
@@ -174,63 +203,88 @@ class Worker:
         state = self._states.get(event.subject)
         if state is None:
             state = await self._load_subject(event.subject)
-        state.seen += 1
-        if self.metrics is not None:
-            self.metrics.events_in.labels(event.subject).inc()
+        replayed = REPLAY_HEADER in delivery.headers
+        if not replayed:
+            state.seen += 1
+        self._count_in(event)
         shape = shape_of(event.payload, state.guide)
-        if shape in state.quarantined:
-            return self._out.dead(
-                delivery,
-                DeadLetterReason.QUARANTINED,
-                "this shape is a quarantined drift awaiting a decision",
-                event.subject,
-                quarantine_id=state.quarantined[shape],
-            )
-        now = time.monotonic()
-        if state.transformer is not None and shape in state.known:
-            if state.seen % self.options.sample_every == 0:
-                state.samples.append(event.payload)
-            result = self._out.transform(state, event)
-            if not isinstance(result, Rejected):
-                return self._out.conformed(state, delivery, event, result)
-            # A known shape the version refuses (a new enum value, a longer string…) is drift
-            # in the values: let the registry see it in the next window before giving up.
-            state.hold(Held(delivery, event, shape, now, now, rejected=True), now)
-            return None
-        state.hold(Held(delivery, event, shape, now, now), now)
+        if state.transformer is not None:
+            remembered = state.remembered.get(shape)
+            if remembered is not None:
+                return self._settle_remembered(state, delivery, event, shape, remembered)
+            if shape in state.known or state.accepts_strictly(event.payload):
+                result = self._out.transform(state, event)
+                if not isinstance(result, Rejected):
+                    state.known.add(shape)
+                    return self._out.conformed(state, delivery, event, result)
+        # new structure, a value the version refuses, or no version yet: the registry judges
+        now = self._monotonic()
+        state.pending.append(Held(delivery, event, shape, state.seen, now, now, replayed))
         return None
+
+    def _count_in(self, event: RawEvent) -> None:
+        metrics = self.metrics
+        if metrics is None:
+            return
+        metrics.events_in.labels(event.subject).inc()
+        if event.duplicate_keys:
+            metrics.duplicate_keys.labels(event.subject).inc()
+
+    def _settle_remembered(
+        self, state: SubjectState, delivery: Delivery, event: RawEvent, shape: Any, seen: Any
+    ) -> Routed:
+        held = Held(delivery, event, shape, state.seen, 0.0, 0.0)
+        if seen.verdict == "quarantined":
+            return fates.park(self._out, state, held, seen.quarantine_id, seen.details)
+        return fates.rejected(self._out, state, held, seen.quarantine_id, seen.details)
 
     async def _emit(self, out: list[Routed]) -> None:
         if not out:
             return
         try:
-            await self.bus.publish_many([item[0] for item in out])
+            await self.bus.publish_many([item.message for item in out])
         except BusError as exc:
             # Not stored: ask for redelivery; the message ids make a partial publish harmless.
             self._budget.failed(exc)
-            for _, delivery, _, _ in out:
+            for item in out:
                 with contextlib.suppress(BusError):
-                    await delivery.nak(delay=1.0)
+                    await item.delivery.nak(delay=1.0)
             return
         self._budget.recovered()
-        for _, delivery, _, _ in out:
+        await self._record([item.record for item in out if item.record is not None])
+        for item in out:
             with contextlib.suppress(BusError):  # an unacked output is redelivered, then deduped
-                await delivery.ack()
+                await item.delivery.ack()
         self._count(out)
+
+    async def _record(self, records: list[Any]) -> None:
+        """Store dead letters and parked events in the registry (idempotent by input id)."""
+        if not records:
+            return
+        try:
+            await asyncio.to_thread(self.registry.record_dead_letters, records)
+        except (StoreError, RegistryError) as exc:
+            # the dead-letter stream holds them all the same; only the listing misses them
+            log.error("could not record %d dead letters: %s", len(records), exc)
 
     def _count(self, out: list[Routed]) -> None:
         metrics = self.metrics
-        for _, _, subject, reason in out:
+        for item in out:
+            subject, reason = item.subject, item.reason
             if reason is None:
                 self.stats.conformed += 1
                 if metrics is not None:
                     metrics.events_conformed.labels(subject or "").inc()
+            elif item.record is not None and item.record.state == "parked":
+                self.stats.parked += 1
+                if metrics is not None:
+                    metrics.events_parked.labels(subject or "").inc()
             else:
                 self.stats.dead_lettered += 1
                 if metrics is not None:
                     metrics.events_dead_lettered.labels(subject or "", reason).inc()
 
-    # -- analysis windows -----------------------------------------------------------------
+    # -- the registry's verdicts -----------------------------------------------------------
 
     async def _load_subject(self, subject: str) -> SubjectState:
         state = SubjectState(subject)
@@ -267,100 +321,167 @@ class Worker:
     def _template(self, subject: str, version: int) -> ConformedTemplate:
         return ConformedTemplate.build(self._subjects, self.registry_url, subject, version)
 
-    async def _decide(self, state: SubjectState) -> list[Routed]:
-        now = time.monotonic()
-        held = state.take_held()
-        samples, state.samples = state.samples, []
-        # Held events put back by an earlier window were observed already: send each once.
-        fresh = [h.event.payload for h in held if not h.observed] + samples
-        decision = "insufficient_samples"
-        result: Any = None
-        if fresh:
+    async def _observe(self, state: SubjectState, now: float) -> list[Routed]:
+        """Have the registry judge the subject's pending events (in chunks of ``window``)."""
+        out: list[Routed] = []
+        pending = state.take_pending()
+        chunks = [
+            pending[i : i + self.options.window]
+            for i in range(0, len(pending), self.options.window)
+        ]
+        for index, chunk in enumerate(chunks or [[]]):
+            last = index == len(chunks) - 1 or not chunks
             try:
-                result = await asyncio.to_thread(self.registry.observe, state.subject, fresh)
+                out.extend(await self._observe_chunk(state, chunk, now, last))
             except (StoreError, RegistryError) as exc:
                 log.warning("observe failed for %s: %s", state.subject, exc)
-                for h in held:
+                for held in [h for c in chunks[index:] for h in c]:
                     with contextlib.suppress(BusError):
-                        await h.delivery.nak(delay=1.0)
-                return []
-            for h in held:
-                h.observed = True
-            self.stats.observations += 1
-            decision = str(result.decision)
-            self._record_observation(state.subject, result)
-            # Always re-read the latest version: "none" means "no drift from the *latest*
-            # version", which another worker may have registered moments ago (its update may
-            # still be on the way); conforming with our older one would reject what now fits.
-            await self._refresh(state)
-        if decision == "quarantined":
-            for h in held:
-                if not h.rejected:  # a known shape stays usable; only its refused values wait
-                    state.quarantined[h.shape] = result.quarantine_id
-            return [
-                self._out.dead(
-                    h.delivery,
-                    DeadLetterReason.QUARANTINED,
-                    "; ".join(result.reasons) or "drift quarantined by the registry",
-                    state.subject,
-                    quarantine_id=result.quarantine_id,
-                )
-                for h in held
-            ]
-        if state.transformer is None:
-            waiting = [h for h in held if now - h.held_at < self.options.max_hold]
-            if waiting:
-                state.put_back(waiting, min(h.held_at for h in waiting))
-            return [
-                self._out.dead(
-                    h.delivery,
-                    DeadLetterReason.NO_SCHEMA,
-                    f"no version of {state.subject!r} after {self.options.max_hold:g} s",
-                    state.subject,
-                )
-                for h in held
-                if now - h.held_at >= self.options.max_hold
-            ]
-        if decision != "insufficient_samples":
-            # Fingerprinted again under the version now current: its maps (declared just
-            # now, perhaps) make later events with other map keys known shapes too.
-            state.known.update(shape_of(h.event.payload, state.guide) for h in held)
-            return [self._out.conform(state, h.delivery, h.event) for h in held]
-        # Not enough samples to decide yet: what fits the current version goes out; what it
-        # refuses waits for more samples (up to max_hold) rather than being dead-lettered now.
-        out: list[Routed] = []
-        again: list[Held] = []
-        for h in held:
-            body = self._out.transform(state, h.event)
-            if not isinstance(body, Rejected):
-                out.append(self._out.conformed(state, h.delivery, h.event, body))
-            elif now - h.held_at < self.options.max_hold:
-                again.append(h)
-            else:
-                out.append(self._out.conform(state, h.delivery, h.event))
-        if again:
-            state.put_back(again, min(h.held_at for h in again))
+                        await held.delivery.nak(delay=1.0)
+                break
         return out
 
-    def _record_observation(self, subject: str, result: Any) -> None:
+    async def _observe_chunk(
+        self, state: SubjectState, chunk: list[Held], now: float, last: bool
+    ) -> list[Routed]:
+        base = state.reported
+        upto = state.seen if last else max((h.position for h in chunk), default=base)
+        batch = ObserveBatch(
+            tuple(
+                Observation(
+                    h.event.payload, offset=max(h.position - base - 1, 0), replayed=h.replayed
+                )
+                for h in chunk
+            ),
+            counted=max(upto - base, 0),
+            deadline=state.deadline_passed(now, self.options.hold_timeout),
+        )
+        result: ObserveResult = await asyncio.to_thread(self.registry.observe, state.subject, batch)
+        state.reported = max(state.reported, upto)
+        state.outliers_open = result.outliers_open
+        self.stats.observations += 1
+        self._record_observation(state.subject, result)
+        if result.latest_version is not None and (
+            state.version is None or result.latest_version > state.version
+        ):
+            await self._refresh(state)
+            if state.version is None or state.version < result.latest_version:
+                # settling with an older version could refuse what the new one takes
+                raise StoreError(f"could not read version {result.latest_version} back")
+        out: list[Routed] = []
+        for held, verdict in zip(chunk, result.verdicts, strict=True):
+            routed = fates.settle(self._out, state, held, verdict)
+            if routed is None:
+                state.waiting.append(held)
+            else:
+                out.append(routed)
+        out.extend(self._release_waiting(state, result))
+        if result.redrive_outliers:
+            self._spawn(self._redrive(state.subject, reason=DeadLetterReason.OUTLIER, parked=False))
+        return out
+
+    def _release_waiting(self, state: SubjectState, result: ObserveResult) -> list[Routed]:
+        """Events held for a first version: conformed once there is one, parked when the
+        first version itself went to quarantine."""
+        if not state.waiting:
+            return []
+        if state.transformer is not None:
+            verdict = EventVerdict(Verdict.REGISTERED, version=state.version)
+        elif result.quarantine_id is not None and result.latest_version is None:
+            verdict = EventVerdict(Verdict.QUARANTINED, quarantine_id=result.quarantine_id)
+        else:
+            return []
+        return [
+            routed
+            for held in state.take_waiting()
+            if (routed := fates.settle(self._out, state, held, verdict)) is not None
+        ]
+
+    def _record_observation(self, subject: str, result: ObserveResult) -> None:
+        if result.version is not None and self._on_registered is not None:
+            self._on_registered()
         if self.metrics is None:
             return
         if result.report is not None:
             self.metrics.drift_score.labels(subject).set(float(result.report.score))
-        if str(result.decision) == "registered":
-            self.metrics.versions_registered.labels(subject).inc()
+        registered = sum(1 for v in result.verdicts if v.verdict is Verdict.REGISTERED)
+        if result.version is not None:
+            self.metrics.versions_registered.labels(subject).inc(max(registered, 1))
+        outliers = sum(1 for v in result.verdicts if v.verdict is Verdict.OUTLIER)
+        if outliers:
+            self.metrics.outliers.labels(subject).inc(outliers)
 
     async def _release_held(self) -> None:
         """On stop, hand held messages back to the bus for another worker."""
         for state in self._states.values():
-            for h in state.take_held():
+            for held in [*state.take_waiting(), *state.take_pending()]:
                 with contextlib.suppress(BusError):
-                    await h.delivery.nak()
+                    await held.delivery.nak()
 
-    # -- schema updates -------------------------------------------------------------------
+    # -- re-driving -------------------------------------------------------------------------
+
+    def _spawn(self, work: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _redrive(
+        self, subject: str, *, reason: str | None = None, quarantine_id: int | None = None,
+        parked: bool,
+    ) -> None:  # fmt: skip
+        from schemashift.pipeline.redrive import replay
+
+        try:
+            count = await replay(
+                self.registry,
+                self.bus,
+                subject=subject,
+                reason=reason,
+                quarantine_id=quarantine_id,
+                state="parked" if parked else "dead",
+            )
+        except (StoreError, RegistryError, BusError) as exc:
+            log.warning("re-drive of %s failed: %s", subject, exc)
+            return
+        if count:
+            log.info("re-drove %d events of %s", count, subject)
+
+    async def _dead_letter_rejected(self, quarantine_id: int) -> None:
+        """A rejected quarantine's parked events become ``drift_rejected`` dead letters,
+        in the registry and on the dead-letter stream."""
+        from schemashift.pipeline.envelope import dead_letter
+
+        try:
+            rows = await asyncio.to_thread(self.registry.park_to_dead, quarantine_id)
+        except (StoreError, RegistryError) as exc:
+            log.warning("could not dead-letter quarantine %s: %s", quarantine_id, exc)
+            return
+        messages = [
+            dead_letter(
+                self._subjects,
+                reason=row.reason,
+                message=row.message,
+                subject=row.subject,
+                data=row.data,
+                headers=row.headers,
+                raw_subject=row.raw_subject,
+                raw_seq=row.raw_seq,
+                delivery_count=1,
+                msg_id=f"{row.msg_id}:rejected",
+                now=row.time,
+                details=row.details,
+                quarantine_id=row.quarantine_id,
+            )
+            for row in rows
+        ]
+        if messages:
+            with contextlib.suppress(BusError):
+                await self.bus.publish_many(messages)
+
+    # -- schema updates and decisions -------------------------------------------------------
 
     async def _follow_updates(self) -> None:
-        """Apply every ``schema.updated`` event as it arrives (an ephemeral consumer)."""
+        """Apply every outbox event as it arrives (an ephemeral consumer)."""
         sub: Subscription | None = None
         while True:
             try:
@@ -380,11 +501,28 @@ class Worker:
                 await asyncio.sleep(0.5)
 
     def apply_update(self, body: bytes) -> None:
-        """Apply one schema update event (the CloudEvent the relay publishes)."""
-        update = parse_schema_update(body)
-        state = None if update is None else self._states.get(update.subject)
-        if update is not None and state is not None:
+        """Apply one outbox event (the CloudEvent the relay publishes)."""
+        update = parse_outbox_event(body)
+        if update is None:
+            return
+        state = self._states.get(update.subject)
+        if (
+            update.kind in ("schema.updated", "quarantine.accepted")
+            and state is not None
+            and update.version is not None
+            and update.schema is not None
+        ):
             self._apply(state, update.version, update.schema, update.schema_id)
+        if update.kind == "quarantine.accepted" and update.quarantine_id is not None:
+            if state is not None:
+                state.remembered.clear()
+            self._spawn(
+                self._redrive(update.subject, quarantine_id=update.quarantine_id, parked=True)
+            )
+        elif update.kind == "quarantine.rejected" and update.quarantine_id is not None:
+            if state is not None:
+                state.remembered.clear()  # later events are judged (and rejected) afresh
+            self._spawn(self._dead_letter_rejected(update.quarantine_id))
 
     # -- retries ------------------------------------------------------------------------------
 

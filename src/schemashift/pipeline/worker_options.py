@@ -27,10 +27,11 @@ class WorkerOptions:
     fetch_timeout: float = 0.25
     ack_wait: float = 30.0
     max_attempts: int = 5
-    window: int = 100  # new-shape events per registry observation
-    hold_timeout: float = 1.0  # longest wait before a partial window is observed
-    max_hold: float = 60.0  # a held event is settled anyway after this
-    sample_every: int = 1000  # every Nth known-shape event also feeds the analysis window
+    window: int = 256  # held events per registry observation (a longer run is split)
+    # the hold deadline: a subject without a version gets its first one from whatever it
+    # holds once its oldest held event is this old (or at min_samples events, sooner)
+    hold_timeout: float = 1.0
+    recheck_every: int = 100  # while outliers wait for support, look again every N events
     unreachable_budget: float = 30.0
     limits: ParseLimits = DEFAULT_LIMITS
     extractor: SubjectExtractor = field(default_factory=SubjectExtractor)
@@ -41,6 +42,7 @@ class WorkerOptions:
 class WorkerStats:
     conformed: int = 0
     dead_lettered: int = 0
+    parked: int = 0
     versions_applied: int = 0
     observations: int = 0
 

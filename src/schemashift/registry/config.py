@@ -53,8 +53,13 @@ class SubjectConfig:
 
     * ``compatibility`` — what a new version must be compatible with.
     * ``drift_threshold`` — observed drift with a score at or below this is ignored.
-    * ``min_samples`` — payloads needed (since the last version) before drift may register
-      or quarantine a version; also the payloads needed before a new subject gets v1.
+    * ``min_samples`` — payloads a new subject needs before its first version (the pipeline
+      registers it earlier, from whatever it holds, when its hold deadline passes), and the
+      events a subject must have seen before a subtractive or modifying drift may change it.
+    * ``min_support`` — the share of the subject's recent events (the last
+      ``support_window``) that must show a subtractive or modifying change before it may
+      change the schema; rarer events showing it are ``outlier`` dead letters (additive drift
+      needs no support: it registers on first sight). See docs/pipeline.md.
     * ``auto_register`` — whether allowed drift becomes a version without a person.
     * ``sunset_seconds`` — how long a superseded version stays servable; ``None`` = forever.
     """
@@ -64,12 +69,16 @@ class SubjectConfig:
     min_samples: int = 10
     auto_register: bool = True
     sunset_seconds: int | None = 7 * 24 * 3600
+    min_support: float = 0.01
+    support_window: int = 1000
 
     def __post_init__(self) -> None:
         validate_fields(
             drift_threshold=self.drift_threshold,
             min_samples=self.min_samples,
             sunset_seconds=self.sunset_seconds,
+            min_support=self.min_support,
+            support_window=self.support_window,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +88,8 @@ class SubjectConfig:
             "min_samples": self.min_samples,
             "auto_register": self.auto_register,
             "sunset_seconds": self.sunset_seconds,
+            "min_support": self.min_support,
+            "support_window": self.support_window,
         }
 
 
@@ -98,6 +109,8 @@ class ConfigPatch:
     min_samples: int | None = None
     auto_register: bool | None = None
     sunset_seconds: int | None = None
+    min_support: float | None = None
+    support_window: int | None = None
 
     FOREVER = -1
 
@@ -146,6 +159,8 @@ class ConfigPatch:
         threshold = data.get("drift_threshold")
         min_samples = data.get("min_samples")
         auto = data.get("auto_register")
+        support = data.get("min_support")
+        window = data.get("support_window")
         sunset = data.get("sunset_seconds", _UNSET)
         if threshold is not None and (
             isinstance(threshold, bool) or not isinstance(threshold, int | float)
@@ -157,6 +172,12 @@ class ConfigPatch:
             raise InvalidConfigError("min_samples must be an integer >= 1")
         if auto is not None and not isinstance(auto, bool):
             raise InvalidConfigError("auto_register must be true or false")
+        if support is not None and (
+            isinstance(support, bool) or not isinstance(support, int | float)
+        ):
+            raise InvalidConfigError("min_support must be a number in [0, 1]")
+        if window is not None and (isinstance(window, bool) or not isinstance(window, int)):
+            raise InvalidConfigError("support_window must be an integer >= 1")
         if sunset is _UNSET:
             sunset_value: int | None = None
         elif sunset is None:
@@ -171,10 +192,14 @@ class ConfigPatch:
             min_samples=min_samples,
             auto_register=auto,
             sunset_seconds=sunset_value,
+            min_support=None if support is None else float(support),
+            support_window=window,
         )
         validate_fields(
             drift_threshold=patch.drift_threshold,
             min_samples=patch.min_samples,
+            min_support=patch.min_support,
+            support_window=patch.support_window,
             sunset_seconds=None
             if patch.sunset_seconds in (None, cls.FOREVER)
             else patch.sunset_seconds,
@@ -183,8 +208,19 @@ class ConfigPatch:
 
 
 def validate_fields(
-    *, drift_threshold: float | None, min_samples: int | None, sunset_seconds: int | None
+    *,
+    drift_threshold: float | None,
+    min_samples: int | None,
+    sunset_seconds: int | None,
+    min_support: float | None = None,
+    support_window: int | None = None,
 ) -> None:
+    if min_support is not None and (
+        not math.isfinite(min_support) or not 0.0 <= min_support <= 1.0
+    ):
+        raise InvalidConfigError(f"min_support must be in [0, 1], got {min_support}")
+    if support_window is not None and not 1 <= support_window <= 1_000_000_000:
+        raise InvalidConfigError(f"support_window must be between 1 and 1e9, got {support_window}")
     if drift_threshold is not None and (
         not math.isfinite(drift_threshold) or not 0.0 <= drift_threshold <= 1.0
     ):

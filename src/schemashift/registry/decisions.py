@@ -112,13 +112,8 @@ class ObserveDecision:
     reasons: tuple[str, ...] = ()
 
 
-def decide_first_version(sample_count: int, config: SubjectConfig) -> ObserveDecision:
-    """A subject without versions gets v1 once enough samples were seen (if auto-register)."""
-    if sample_count < config.min_samples:
-        return ObserveDecision(
-            Decision.INSUFFICIENT_SAMPLES,
-            (f"{sample_count} of {config.min_samples} samples needed before a first version",),
-        )
+def decide_first_version(config: SubjectConfig) -> ObserveDecision:
+    """A subject's first version, once the caller holds enough events (or its deadline passed)."""
     if not config.auto_register:
         return ObserveDecision(Decision.QUARANTINED, ("auto-register is off for this subject",))
     return ObserveDecision(Decision.REGISTERED)
@@ -127,29 +122,19 @@ def decide_first_version(sample_count: int, config: SubjectConfig) -> ObserveDec
 def decide_drift(
     *,
     score: float,
-    samples_since_version: int,
     config: SubjectConfig,
     compatible: bool,
     incompatibilities: Sequence[str] = (),
     conflicting_consumers: Sequence[str] = (),
 ) -> ObserveDecision:
-    """Drift against the latest version: ignore, wait, register or quarantine.
+    """Drift that has the support it needs (registry/evidence.py): ignore, register or quarantine.
 
-    Order matters: a score at or under the threshold is never acted on; then the sample
-    minimum applies (so a handful of odd events cannot register a version); then anything
-    the mode forbids, that breaks a declared consumer, or that auto-register may not take
-    alone goes to quarantine for a person to decide.
+    A score at or under the threshold is never acted on; anything the mode forbids, that
+    breaks a declared consumer, or that auto-register may not take alone goes to quarantine
+    for a person to decide.
     """
     if score <= config.drift_threshold:
         return ObserveDecision(Decision.NONE)
-    if samples_since_version < config.min_samples:
-        return ObserveDecision(
-            Decision.INSUFFICIENT_SAMPLES,
-            (
-                f"{samples_since_version} of {config.min_samples} samples needed since the"
-                " last version before drift may change the schema",
-            ),
-        )
     reasons: list[str] = []
     if not compatible:
         reasons.append(f"not {config.compatibility.value} compatible with the registered versions")

@@ -1,35 +1,27 @@
-"""Drift handling inside the registry's write transactions: observe, quarantine, consumers.
+"""Quarantine decisions and consumer contracts, inside the registry's write transactions.
 
-``observe`` merges a batch into the subject's persisted running profile and diffs the
-merged schema against the latest version. Registering the *merged* schema (not the batch's)
-means data seen before still validates, which is what BACKWARD asks for. What the policy
-refuses is quarantined with the report and a bounded set of offending samples; the same
-proposed schema seen again updates the open quarantine instead of opening another.
+How events are judged and versions evolve is registry/observation.py; here a person's
+answer to a quarantine: *accept* registers the quarantined drift as a new version (the
+latest version widened by the quarantine's samples, so it still takes everything the
+latest took) and *reject* closes it and remembers the refused changes, so events showing
+them become ``drift_rejected`` dead letters instead of reopening the question. Both write
+an outbox record (``quarantine.accepted`` / ``quarantine.rejected``: the quarantine-decided
+records workers follow to re-drive or dead-letter the events they parked).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from schemashift.core.canonical import canonical_bytes, fingerprint
-from schemashift.errors import InvalidSchemaError, RegistryModeError
-from schemashift.registry.config import Mode, SubjectConfig
-from schemashift.registry.decisions import (
-    ObserveDecision,
-    compatibility_targets,
-    consumer_conflicts,
-    decide_drift,
-    decide_first_version,
-)
-from schemashift.registry.queries import effective_config, effective_mode
+from schemashift.core.canonical import fingerprint
+from schemashift.errors import RegistryModeError
+from schemashift.registry.config import Mode
+from schemashift.registry.queries import effective_mode
 from schemashift.registry.records import (
     ConsumerContract,
-    Decision,
-    DriftEvent,
-    ObserveResult,
     OutboxKind,
     QuarantineItem,
     QuarantineStatus,
@@ -42,29 +34,6 @@ from schemashift.registry.refusals import (
 from schemashift.registry.registration import Candidate, existing_version, store_version
 from schemashift.registry.store import StoreTx
 
-if TYPE_CHECKING:
-    from schemashift.core.profile import Profile
-
-MAX_SAMPLES = 20  # offending samples kept per quarantine item
-MAX_SAMPLE_BYTES = 64 * 1024  # larger samples are not kept (the dead-letter stream has them)
-
-
-def batch_profile(data: Iterable[Mapping[str, Any]] | Any) -> tuple[Profile, list[dict[str, Any]]]:
-    """A profile of the batch and the samples worth keeping should it be quarantined."""
-    from schemashift.core.profile import Profile
-
-    if isinstance(data, Profile):
-        return data, []
-    profile = Profile()
-    samples: list[dict[str, Any]] = []
-    for payload in data:
-        if not isinstance(payload, Mapping):
-            raise InvalidRequestError("observe takes JSON objects (event payloads)")
-        profile.add(payload)
-        if len(samples) < MAX_SAMPLES and len(canonical_bytes(payload)) <= MAX_SAMPLE_BYTES:
-            samples.append(dict(payload))
-    return profile, samples
-
 
 def changes_between(old: Any | None, new: Any) -> tuple[list[dict[str, Any]], float | None]:
     """The changes and drift score of a registration, for its outbox record."""
@@ -74,207 +43,6 @@ def changes_between(old: Any | None, new: Any) -> tuple[list[dict[str, Any]], fl
 
     report = diff(old, new)
     return [c.to_dict() for c in report.changes], float(report.score)
-
-
-def _with_context(report: Any, subject: str, base_version: int, inferred: Any, count: int) -> Any:
-    if dataclasses.is_dataclass(report) and not isinstance(report, type):
-        names = {f.name for f in dataclasses.fields(report)}
-        extra = {
-            "subject": subject,
-            "base_version": base_version,
-            "inferred_schema": inferred,
-            "sample_count": count,
-        }
-        return dataclasses.replace(report, **{k: v for k, v in extra.items() if k in names})
-    return report
-
-
-def observe(
-    tx: StoreTx,
-    defaults: SubjectConfig,
-    subject: str,
-    batch: Profile,
-    samples: Sequence[dict[str, Any]],
-    now: datetime,
-) -> ObserveResult:
-    from schemashift.core.profile import Profile
-
-    stored, since, baseline = tx.get_profile(subject)
-    running = Profile.from_dict(stored) if stored is not None else Profile()
-    merged = running.merge(batch)
-    since += batch.count
-    config = effective_config(tx, defaults, subject)
-    mode = effective_mode(tx, subject)
-    latest = tx.latest_version(subject)
-    candidate = merged.finish()
-    report: Any = None
-    changes: list[dict[str, Any]] = []
-    score = 0.0
-
-    if latest is None:
-        decision = decide_first_version(merged.count, config)
-    else:
-        report, changes, score, compat_ok, messages = _judge(
-            tx, config, subject, latest, candidate, merged, baseline
-        )
-        decision = decide_drift(
-            score=score,
-            samples_since_version=since,
-            config=config,
-            compatible=compat_ok,
-            incompatibilities=messages,
-            conflicting_consumers=consumer_conflicts(changes, tx.consumers(subject)),
-        )
-    if decision.decision is Decision.REGISTERED and mode is not Mode.READWRITE:
-        decision = ObserveDecision(
-            Decision.QUARANTINED, (f"subject is in {mode.value} mode: nothing registers by itself",)
-        )
-
-    version = schema_id = quarantine_id = None
-    base_version = None if latest is None else latest.version
-    tx.put_profile(subject, merged.to_dict(), since, baseline)
-    if decision.decision is Decision.REGISTERED:
-        proposed = Candidate.of(candidate)
-        # an older live version may hold exactly this schema: Confluent never lists a schema
-        # twice in a subject, so that version is the answer
-        registered = existing_version(tx, subject, proposed) or store_version(
-            tx, subject, proposed, now, changes=changes, score=None if latest is None else score
-        )
-        version, schema_id = registered.version, registered.schema_id
-    elif decision.decision is Decision.QUARANTINED:
-        quarantine_id = _quarantine(
-            tx, subject, base_version, candidate, report, decision, changes, score, samples, now
-        )
-    if decision.decision is not Decision.NONE and (score > 0 or latest is None):
-        tx.append_drift(
-            DriftEvent(
-                subject=subject,
-                time=now,
-                base_version=base_version,
-                score=score,
-                decision=decision.decision,
-                version=version,
-                quarantine_id=quarantine_id,
-                changes=tuple(changes),
-                sample_count=merged.count,
-            )
-        )
-    return ObserveResult(
-        subject=subject,
-        decision=decision.decision,
-        report=report,
-        sample_count=merged.count,
-        version=version,
-        schema_id=schema_id,
-        quarantine_id=quarantine_id,
-        reasons=decision.reasons,
-    )
-
-
-def _judge(
-    tx: StoreTx,
-    config: SubjectConfig,
-    subject: str,
-    latest: Any,
-    candidate: Any,
-    merged: Profile,
-    baseline: dict[str, Any] | None,
-) -> tuple[Any, list[dict[str, Any]], float, bool, tuple[str, ...]]:
-    """The drift report, its changes and score, and whether the candidate is compatible (with
-    the reasons when not). A version the checker cannot read makes both undecided: the
-    drift counts as maximal and incompatible, so it is quarantined, never registered."""
-    from schemashift.core.compat import check_compatibility
-    from schemashift.core.diff import diff
-    from schemashift.core.profile import Profile
-
-    # the baseline is the running profile as of the latest version: with both profiles the
-    # diff can tell a rename (same values under a new name) from a removal
-    old_profile = Profile.from_dict(baseline) if baseline is not None else None
-    try:
-        report = _with_context(
-            diff(latest.schema, candidate, old_profile=old_profile, new_profile=merged),
-            subject,
-            latest.version,
-            candidate,
-            merged.count,
-        )
-    except InvalidSchemaError as exc:
-        return None, [], 1.0, False, (f"compatibility could not be decided: {exc}",)
-    changes = [c.to_dict() for c in report.changes]
-    score = float(report.score)
-    if config.compatibility.value == "NONE":
-        return report, changes, score, True, ()
-    earlier = (
-        [v.schema for v in tx.versions(subject, include_deleted=False)]
-        if config.compatibility.transitive
-        else [latest.schema]
-    )
-    old = compatibility_targets(config.compatibility, earlier)
-    # judged against the data actually seen ("observed"): a constraint the old schema lacked
-    # is only a finding if some value seen violates it
-    try:
-        result = check_compatibility(
-            old, candidate, config.compatibility.value, policy="observed", profile=merged
-        )
-    except InvalidSchemaError as exc:
-        # an earlier version the checker cannot read: undecided means not allowed
-        return report, changes, score, False, (f"compatibility could not be decided: {exc}",)
-    messages = tuple(f"{f.path or '/'}: {f.message}" for f in result.findings[:10])
-    return report, changes, score, bool(result.compatible), messages
-
-
-def _quarantine(
-    tx: StoreTx,
-    subject: str,
-    base_version: int | None,
-    candidate: Any,
-    report: Any,
-    decision: ObserveDecision,
-    changes: list[dict[str, Any]],
-    score: float,
-    samples: Sequence[dict[str, Any]],
-    now: datetime,
-) -> int:
-    consumers = tuple(c.consumer for c in tx.consumers(subject) if consumer_conflicts(changes, [c]))
-    report_dict = {} if report is None else report.to_dict()
-    key = fingerprint(candidate)
-    existing = tx.open_quarantine_for(subject, key)
-    if existing is not None:
-        kept = (list(existing.samples) + list(samples))[:MAX_SAMPLES]
-        tx.update_quarantine(
-            dataclasses.replace(
-                existing,
-                report=report_dict,
-                reasons=decision.reasons,
-                consumers=consumers,
-                samples=tuple(kept),
-                base_version=base_version,
-            )
-        )
-        return existing.quarantine_id
-    item = QuarantineItem(
-        quarantine_id=0,
-        subject=subject,
-        base_version=base_version,
-        status=QuarantineStatus.OPEN,
-        schema=candidate,
-        report=report_dict,
-        reasons=decision.reasons,
-        consumers=consumers,
-        samples=tuple(samples),
-        created_at=now,
-    )
-    new_id = tx.insert_quarantine(item, key)
-    tx.append_outbox(
-        OutboxKind.DRIFT_QUARANTINED,
-        subject,
-        now=now,
-        version=base_version,
-        changes=changes,
-        score=score,
-        quarantine_id=new_id,
-    )
-    return new_id
 
 
 def quarantine_item(tx: StoreTx, quarantine_id: int) -> QuarantineItem:
@@ -295,17 +63,17 @@ def accept(tx: StoreTx, quarantine_id: int, now: datetime) -> QuarantineItem:
     item = _open_item(tx, quarantine_id)
     if effective_mode(tx, item.subject) is Mode.READONLY:
         raise RegistryModeError(f"Subject {item.subject} is in read-only mode")
-    candidate = Candidate.of(item.schema)
+    latest = tx.latest_version(item.subject)
+    schema = _accepted_schema(item, None if latest is None else latest.schema)
+    candidate = Candidate.of(schema)
     version = existing_version(tx, item.subject, candidate)
     if version is None:
-        version = store_version(
-            tx,
-            item.subject,
-            candidate,
-            now,
-            changes=item.report.get("changes", []),
-            score=item.report.get("score"),
+        changes, score = (
+            changes_between(latest.schema, schema)
+            if latest is not None
+            else (item.report.get("changes", []), item.report.get("score"))
         )
+        version = store_version(tx, item.subject, candidate, now, changes=changes, score=score)
     closed = dataclasses.replace(
         item, status=QuarantineStatus.ACCEPTED, resolved_at=now, resolved_version=version.version
     )
@@ -324,15 +92,39 @@ def accept(tx: StoreTx, quarantine_id: int, now: datetime) -> QuarantineItem:
     return closed
 
 
+def _accepted_schema(item: QuarantineItem, latest: Any | None) -> Any:
+    """What accepting ``item`` registers: the latest version widened by the quarantine's
+    samples (the latest may have moved on since the quarantine opened, and a new version
+    must still take everything it took); its proposed schema when there is no version or
+    no sample to widen by."""
+    from schemashift.core.widen import widen
+
+    if latest is None or not isinstance(latest, dict):
+        return item.schema
+    if not item.samples:
+        if item.base_version is not None and fingerprint(latest) == fingerprint(item.schema):
+            return latest
+        body = {k: v for k, v in latest.items() if k != "$schema"}
+        return {"$schema": latest.get("$schema"), "anyOf": [body, item.schema]}
+    schema = latest
+    for sample in item.samples:
+        schema = widen(schema, sample).schema
+    return schema
+
+
 def reject(tx: StoreTx, quarantine_id: int, now: datetime) -> QuarantineItem:
-    from schemashift.core.profile import Profile
+    from schemashift.registry.evidence import Evidence, change_key
 
     item = _open_item(tx, quarantine_id)
     closed = dataclasses.replace(item, status=QuarantineStatus.REJECTED, resolved_at=now)
     tx.update_quarantine(closed)
-    # forget the refused data: roll the running profile back to the latest version's baseline
-    _, _, baseline = tx.get_profile(item.subject)
-    tx.put_profile(item.subject, baseline or Profile().to_dict(), 0, baseline)
+    # remember the refused changes: events showing them are dead letters (drift_rejected)
+    # from now on instead of opening the same question again
+    evidence = Evidence.from_dict(tx.get_evidence(item.subject))
+    for change in item.report.get("changes", ()):
+        evidence.rejected[change_key(change)] = item.quarantine_id
+        evidence.pending.discard(change_key(change))
+    tx.put_evidence(item.subject, evidence.to_dict())
     tx.append_outbox(
         OutboxKind.QUARANTINE_REJECTED,
         item.subject,

@@ -37,6 +37,19 @@ class Decision(StrEnum):
     REGISTERED = "registered"
     QUARANTINED = "quarantined"
     INSUFFICIENT_SAMPLES = "insufficient_samples"
+    OUTLIER = "outlier"
+
+
+class Verdict(StrEnum):
+    """What became of one observed event (registry/observation.py; docs/pipeline.md)."""
+
+    ACCEPTED = "accepted"  # the latest version takes it as it is
+    REGISTERED = "registered"  # a version registered in this observation takes it
+    WAITING = "waiting"  # the subject has no version yet: hold it
+    OUTLIER = "outlier"  # subtractive or modifying drift without support
+    QUARANTINED = "quarantined"  # drift held for a person's decision
+    REJECTED = "rejected"  # drift a person rejected
+    IGNORED = "ignored"  # drift under the subject's threshold: the version stays
 
 
 class QuarantineStatus(StrEnum):
@@ -210,8 +223,37 @@ class ConsumerContract:
 
 
 @dataclass(frozen=True, slots=True)
+class EventVerdict:
+    """The fate of one observed event: its verdict, the changes it showed (``Change``
+    dicts), the version that takes it (accepted/registered/ignored), the quarantine that
+    holds or rejected it, and why."""
+
+    verdict: Verdict
+    changes: tuple[dict[str, Any], ...] = ()
+    version: int | None = None
+    quarantine_id: int | None = None
+    reasons: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "changes": list(self.changes),
+            "version": self.version,
+            "quarantine_id": self.quarantine_id,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ObserveResult:
-    """What :meth:`Registry.observe` decided, with the drift report it decided on."""
+    """What :meth:`Registry.observe` decided: one verdict per event (in order), the batch's
+    most consequential decision with its drift report, and the subject's state after it.
+
+    ``version``/``schema_id``: the last version this observation registered;
+    ``latest_version``: the subject's latest version after it; ``redrive_outliers``: earlier
+    outliers may now be taken (a new version, or their change gained support) — re-drive
+    them; ``outliers_open``: outliers still waiting for their change to gain support.
+    """
 
     subject: str
     decision: Decision
@@ -221,6 +263,10 @@ class ObserveResult:
     schema_id: int | None = None
     quarantine_id: int | None = None
     reasons: tuple[str, ...] = field(default=())
+    verdicts: tuple[EventVerdict, ...] = field(default=())
+    latest_version: int | None = None
+    redrive_outliers: bool = False
+    outliers_open: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         report = None if self.report is None else self.report.to_dict()
@@ -233,6 +279,10 @@ class ObserveResult:
             "id": self.schema_id,
             "quarantine_id": self.quarantine_id,
             "reasons": list(self.reasons),
+            "verdicts": [v.to_dict() for v in self.verdicts],
+            "latest_version": self.latest_version,
+            "redrive_outliers": self.redrive_outliers,
+            "outliers_open": self.outliers_open,
         }
 
 

@@ -12,6 +12,7 @@ Each carries Confluent's ``error_code`` and the HTTP status the API answers with
     ├── ConfigNotFoundError           404 40408  (no subject-level compatibility set)
     ├── ModeNotFoundError             404 40409  (no subject-level mode set)
     ├── QuarantineNotFoundError       404 40410
+    ├── DeadLetterNotFoundError       404 40412
     ├── QuarantineClosedError         409 40901  (already accepted or rejected)
     ├── InvalidVersionError           422 42202
     ├── InvalidConfigError            422 42203
@@ -57,6 +58,11 @@ class ModeNotFoundError(RegistryError):
 class QuarantineNotFoundError(RegistryError):
     http_status = 404
     error_code = 40410
+
+
+class DeadLetterNotFoundError(RegistryError):
+    http_status = 404
+    error_code = 40412
 
 
 class QuarantineClosedError(RegistryError):

@@ -61,8 +61,13 @@ def store_version(
     score: float | None = None,
     explicit_id: int | None = None,
     explicit_version: int | None = None,
+    reset_profile: bool = True,
 ) -> SchemaVersion:
-    """Write a new version (and its outbox record); the caller has checked policy and mode."""
+    """Write a new version (and its outbox record); the caller has checked policy and mode.
+
+    ``reset_profile=False`` leaves the running profile to the caller (an observation that
+    writes it itself at the end of its transaction).
+    """
     stored = tx.schema_by_fingerprint(candidate.fingerprint)
     if explicit_id is not None:
         holder = tx.schema_by_id(explicit_id)
@@ -88,7 +93,7 @@ def store_version(
     else:
         number = explicit_version
     tx.insert_version(subject, number, stored.schema_id, now)
-    profile, _, _ = tx.get_profile(subject)
+    profile = tx.get_profile(subject)[0] if reset_profile else None
     if profile is not None:
         # drift is measured from here on against the new version
         tx.put_profile(subject, profile, 0, profile)

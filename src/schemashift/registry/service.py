@@ -2,7 +2,7 @@
 
 The service is the only glue between the pure core (canonical form, schema checks,
 compatibility, diff), the pure decisions (decisions.py) and the store; the work done inside
-each transaction lives in queries.py, registration.py, deletion.py, evolution.py and
+each transaction lives in queries.py, registration.py, deletion.py, observation.py, evolution.py and
 sunset.py. It is synchronous; async callers use ``asyncio.to_thread``. Every operation is one
 store transaction and writes are serialised by the store, so the invariants (dense versions,
 one id per canonical schema, ordered outbox) hold across threads and processes.
@@ -21,9 +21,10 @@ from schemashift.errors import (
     SchemaNotFoundError,
     SubjectNotFoundError,
 )
-from schemashift.registry import deletion, evolution, sunset
+from schemashift.registry import dead_letters, deletion, evolution, observation, sunset
 from schemashift.registry.config import DEFAULT_CONFIG, ConfigPatch, Mode, SubjectConfig
 from schemashift.registry.decisions import LATEST, parse_version_id
+from schemashift.registry.observation import ObserveBatch
 from schemashift.registry.queries import (
     GLOBAL,
     MAX_ID,
@@ -356,14 +357,29 @@ class Registry:
     # -- drift, quarantine, consumers ------------------------------------------------------
 
     def observe(
-        self, subject: str, payloads_or_profile: Iterable[Mapping[str, Any]] | Any
+        self,
+        subject: str,
+        events: Iterable[Mapping[str, Any]] | ObserveBatch,
+        *,
+        counted: int | None = None,
+        deadline: bool = False,
     ) -> ObserveResult:
-        """Merge observations into the subject's running profile and act on the drift."""
+        """Judge events of ``subject`` in order: one verdict each (registry/observation.py).
+
+        ``events``: payloads, or an :class:`ObserveBatch` (positions, replays); ``counted``:
+        how many of the subject's events the caller processed since its previous observation
+        (at least the payloads given; the default); ``deadline``: the caller's hold deadline
+        passed, so a subject without a version gets its first one from what it holds.
+        """
         check_subject(subject)
-        batch, samples = evolution.batch_profile(payloads_or_profile)
+        batch = (
+            events
+            if isinstance(events, ObserveBatch)
+            else ObserveBatch.of(list(events), counted, deadline)
+        )
         now = self.clock()
         return self.store.write(
-            lambda tx: evolution.observe(tx, self.defaults, subject, batch, samples, now)
+            lambda tx: observation.observe(tx, self.defaults, subject, batch, now)
         )
 
     def list_quarantine(
@@ -436,3 +452,72 @@ class Registry:
         """Write a ``version.sunset`` record for each version whose sunset has passed."""
         now = self.clock()
         return self.store.write(lambda tx: sunset.sweep(tx, self.defaults, now))
+
+    # -- dead letters (registry/dead_letters.py) --------------------------------------------
+
+    def record_dead_letters(self, items: Sequence[dead_letters.DeadLetter]) -> int:
+        """Store what the worker dead-lettered; how many were new.
+
+        A ``msg_id`` already stored (or repeated in ``items``) is skipped, so a worker that
+        records again after a crash and redelivery adds nothing.
+        """
+        batch = [dead_letters.storable(item) for item in items]
+        if not batch:
+            return 0
+        return self.store.write(lambda tx: tx.insert_dead_letters(batch))
+
+    def list_dead_letters(
+        self,
+        *,
+        subject: str | None = None,
+        reason: str | None = None,
+        state: str | None = "dead",
+        quarantine_id: int | None = None,
+        ids: Iterable[int] | None = None,
+        cursor: int | None = None,
+        limit: int = 100,
+        oldest_first: bool = False,
+    ) -> tuple[list[dead_letters.StoredDeadLetter], int | None]:
+        """A page of dead letters, newest first (``oldest_first`` for the other way).
+
+        Every given criterion must hold (``state=None``: any state). ``cursor`` is the
+        ``next_cursor`` of the previous page (an id); ``limit`` is at most 1,000. Returns the
+        rows and the next cursor, None after the last page.
+        """
+        selection = dead_letters.DeadLetterSelection.of(
+            subject=subject, reason=reason, state=state, quarantine_id=quarantine_id, ids=ids
+        )
+        found = self.store.read(
+            lambda tx: dead_letters.page(
+                tx, selection, cursor=cursor, limit=limit, oldest_first=oldest_first
+            )
+        )
+        return found.items, found.next_cursor
+
+    def get_dead_letter(self, dead_letter_id: int) -> dead_letters.StoredDeadLetter:
+        """One dead letter (DeadLetterNotFoundError, 404 40412, when there is none)."""
+        return self.store.read(lambda tx: dead_letters.find(tx, dead_letter_id))
+
+    def dead_letter_counts(self, subject: str | None = None) -> dict[str, dict[str, int]]:
+        """``{state: {reason: n}}`` for ``subject`` (None: every subject), every state present."""
+        return self.store.read(lambda tx: dead_letters.counts(tx, subject))
+
+    def mark_replayed(self, ids: Iterable[int]) -> int:
+        """Dead or parked rows among ``ids`` become ``replayed`` now; how many did."""
+        chosen = [i for i in ids if 0 < i <= dead_letters.MAX_ROW_ID]
+        if not chosen:
+            return 0
+        now = self.clock()
+        return self.store.write(lambda tx: dead_letters.mark_replayed(tx, chosen, now))
+
+    def park_to_dead(
+        self,
+        quarantine_id: int,
+        reason: str = dead_letters.DRIFT_REJECTED,
+        message: str | None = None,
+    ) -> list[dead_letters.StoredDeadLetter]:
+        """The rows a rejected quarantine held (``parked``) become dead letters with
+        ``reason`` (and ``message``, by default one naming the quarantine)."""
+        why = dead_letters.check_reason(reason)
+        text = message if message is not None else dead_letters.rejected_message(quarantine_id)
+        return self.store.write(lambda tx: dead_letters.park_to_dead(tx, quarantine_id, why, text))

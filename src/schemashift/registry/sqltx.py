@@ -22,6 +22,7 @@ from schemashift.registry.records import (
     load_stored,
 )
 from schemashift.registry.sqltx_activity import ActivityQueries, dumps, next_id
+from schemashift.registry.sqltx_dead_letters import DeadLetterQueries
 
 
 def _refs_from_json(text: str) -> tuple[Reference, ...]:
@@ -30,7 +31,7 @@ def _refs_from_json(text: str) -> tuple[Reference, ...]:
     )
 
 
-class SqlTx(ActivityQueries):
+class SqlTx(ActivityQueries, DeadLetterQueries):
     """Data access inside one transaction; see :class:`schemashift.registry.store.StoreTx`."""
 
     def __init__(self, conn: Connection) -> None:

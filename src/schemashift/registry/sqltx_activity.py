@@ -40,6 +40,31 @@ def next_id(conn: Connection, table: Table, column: str) -> int:
 class ActivityQueries:
     conn: Connection
 
+    # -- support evidence ------------------------------------------------------------------
+
+    def get_evidence(self, subject: str) -> dict[str, Any] | None:
+        row = self.conn.execute(select(t.evidence).where(t.evidence.c.subject == subject)).first()
+        if row is None:
+            return None
+        state: dict[str, Any] = load_stored(row.state_json)
+        state["seen_total"] = int(row.seen_total)
+        state["outliers_total"] = int(row.outliers_total)
+        return state
+
+    def put_evidence(self, subject: str, evidence: dict[str, Any]) -> None:
+        values = {
+            "seen_total": int(evidence.get("seen_total", 0)),
+            "outliers_total": int(evidence.get("outliers_total", 0)),
+            "state_json": dumps(
+                {k: v for k, v in evidence.items() if k not in ("seen_total", "outliers_total")}
+            ),
+        }
+        done = self.conn.execute(
+            update(t.evidence).where(t.evidence.c.subject == subject).values(**values)
+        )
+        if done.rowcount == 0:
+            self.conn.execute(insert(t.evidence).values(subject=subject, **values))
+
     # -- outbox ----------------------------------------------------------------------------
 
     def append_outbox(

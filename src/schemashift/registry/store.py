@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from schemashift.registry.config import ConfigPatch, Mode
+from schemashift.registry.dead_letters import DeadLetter, DeadLetterSelection, StoredDeadLetter
 from schemashift.registry.records import (
     ConsumerContract,
     DriftEvent,
@@ -83,6 +84,10 @@ class StoreTx(Protocol):
         baseline: dict[str, Any] | None,
     ) -> None: ...
 
+    # support evidence (registry/evidence.py, as its to_dict())
+    def get_evidence(self, subject: str) -> dict[str, Any] | None: ...
+    def put_evidence(self, subject: str, evidence: dict[str, Any]) -> None: ...
+
     # outbox
     def append_outbox(
         self,
@@ -116,6 +121,29 @@ class StoreTx(Protocol):
     def put_consumer(self, contract: ConsumerContract) -> None: ...
     def remove_consumer(self, subject: str, consumer: str) -> bool: ...
     def consumers(self, subject: str) -> list[ConsumerContract]: ...
+
+    # dead letters (registry/dead_letters.py): a msg_id already stored is not inserted again
+    def insert_dead_letters(self, items: Sequence[DeadLetter]) -> int: ...
+    def select_dead_letters(
+        self,
+        selection: DeadLetterSelection,
+        *,
+        cursor: int | None,
+        limit: int | None,
+        oldest_first: bool,
+    ) -> list[StoredDeadLetter]: ...
+    def dead_letter_by_id(self, dead_letter_id: int) -> StoredDeadLetter | None: ...
+    def count_dead_letters(self, subject: str | None) -> dict[str, dict[str, int]]: ...
+    def update_dead_letters(
+        self,
+        ids: Sequence[int],
+        *,
+        from_states: Sequence[str],
+        state: str,
+        replayed_at: datetime | None = None,
+        reason: str | None = None,
+        message: str | None = None,
+    ) -> int: ...
 
 
 class Store(Protocol):

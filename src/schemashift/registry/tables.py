@@ -17,6 +17,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -163,6 +164,17 @@ drift_events = Table(
     Index("ss_drift_by_subject", "subject", "id"),
 )
 
+# per subject: the events counted and where subtractive/modifying changes showed
+# (registry/evidence.py); written by every observation in its transaction
+evidence = Table(
+    "ss_evidence",
+    metadata,
+    Column("subject", SUBJECT, primary_key=True),
+    Column("seen_total", BigInteger, nullable=False),
+    Column("outliers_total", BigInteger, nullable=False),
+    Column("state_json", Text, nullable=False),
+)
+
 consumers = Table(
     "ss_consumers",
     metadata,
@@ -170,4 +182,30 @@ consumers = Table(
     Column("consumer", String(255), primary_key=True),
     Column("fields_json", Text, nullable=False),
     Column("declared_at", UtcTime, nullable=False),
+)
+
+# what the stream worker could not conform, kept to be listed, shown and re-driven
+# (registry/dead_letters.py); msg_id is the raw input's identity, so a redelivered input that
+# is recorded again adds nothing
+dead_letters = Table(
+    "ss_dead_letters",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("msg_id", String(255), nullable=False, unique=True),
+    Column("subject", SUBJECT, nullable=True),
+    Column("reason", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("path", Text, nullable=True),
+    Column("details_json", Text, nullable=False),
+    Column("quarantine_id", Integer, nullable=True),
+    Column("headers_json", Text, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("raw_subject", Text, nullable=False),
+    Column("raw_seq", BigInteger, nullable=False),
+    Column("time", UtcTime, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("replayed_at", UtcTime, nullable=True),
+    Index("ss_dead_letters_by_subject", "subject", "state", "id"),
+    Index("ss_dead_letters_by_reason", "reason", "state", "id"),
+    Index("ss_dead_letters_by_quarantine", "quarantine_id", "state"),
 )

@@ -13,7 +13,9 @@ That last answer is produced by the app itself: the request is re-run with the s
 schema id) replaced by a name no one can have registered (random per process), and the
 placeholder is written back as the caller's subject. Status, headers and body are therefore
 byte-for-byte those of a missing subject, whatever shape each route uses for "not found".
-List answers are filtered to readable subjects.
+List answers are filtered to readable subjects. A record fetched by id (a dead letter) is
+shown only if the subject it names is readable, else answered like a missing id; an
+operation whose subject is in its JSON body (a replay) is checked against that subject.
 """
 
 from __future__ import annotations
@@ -35,10 +37,13 @@ from schemashift.security.authenticate import Authenticator
 from schemashift.security.config import AuthConfig, Principal, Right
 from schemashift.security.policy import AUTHENTICATED, READ_GLOBAL, Access, AccessKind, access_for
 from schemashift.security.responses import (
+    body_field,
     capture,
     empty_receive,
     filter_subjects,
     json_escaped,
+    read_body,
+    receive_from,
     replay,
     send_json,
 )
@@ -47,6 +52,8 @@ __all__ = ["AuthMiddleware", "install_auth", "route_templates"]
 
 # An id that is valid as a 32-bit schema id and far above any a registry hands out.
 _ABSENT_ID = 2_147_418_113
+# A body read to find its subject (a replay's selection) is small; larger ones are refused.
+MAX_CHECKED_BODY = 1024 * 1024
 
 
 def install_auth(app: FastAPI, config: AuthConfig) -> None:
@@ -137,6 +144,10 @@ class AuthMiddleware:
             await self._filtered(principal, scope, receive, send)
         elif kind is AccessKind.SCHEMA_ID:
             await self._schema_id(principal, access, target, scope, receive, send)
+        elif kind is AccessKind.RECORD:
+            await self._record(principal, target, scope, send)
+        elif kind is AccessKind.BODY_SUBJECT:
+            await self._body_subject(principal, access, scope, receive, send)
         elif kind is AccessKind.INGEST:
             subjects = _query_values(scope, access.param)
             if all(principal.may(Right.WRITE, s) for s in subjects) and (
@@ -162,9 +173,12 @@ class AuthMiddleware:
             [str(target.params[access.param])] if in_path else _query_values(scope, access.param)
         )
         if not subjects:
-            # No subject named (the endpoint will refuse the request): only global rights do.
+            # No subject named (the endpoint will refuse the request, or answer for every
+            # subject): only global rights do, or a list filtered to what the caller may read.
             if principal.may_globally(access.right):
                 await self.app(scope, receive, send)
+            elif access.filter_list and access.right is Right.READ:
+                await self._filtered(principal, scope, receive, send)
             else:
                 await _forbidden(send, f"'{access.right}' on the subject is required")
             return
@@ -214,6 +228,48 @@ class AuthMiddleware:
             await self._filtered(principal, scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+    async def _record(
+        self, principal: Principal, target: _Target, scope: Scope, send: Send
+    ) -> None:
+        """A GET of one record by id: shown if its ``subject`` is readable, else missing."""
+        if principal.may_globally(Right.READ):
+            await self.app(scope, empty_receive, send)
+            return
+        if len(target.params) != 1:
+            await _forbidden(send, "'read' on every subject is required")
+            return
+        (param, value), *_ = target.params.items()
+        answer = await capture(self.app, scope, empty_receive)
+        if answer.status != 200:
+            await replay(answer, send)  # missing or malformed id: the app's own answer
+            return
+        subject = body_field(answer.body, "subject") if answer.is_json else None
+        if subject is not None and principal.may(Right.READ, subject):
+            await replay(answer, send)
+        else:  # another subject's record, or one of no known subject (readers of `*` only)
+            await self._answer_as_missing(scope, empty_receive, send, target, param, str(value))
+
+    async def _body_subject(
+        self, principal: Principal, access: Access, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """The right on ``*``, or on the subject the JSON body names (which bounds the
+        operation: the endpoint acts on that subject alone)."""
+        if principal.may_globally(access.right):
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive, MAX_CHECKED_BODY)
+        if body is None:
+            limit = f"request body larger than {MAX_CHECKED_BODY} bytes"
+            await send_json(send, 413, {"error_code": 413, "message": limit})
+            return
+        subject = body_field(body, access.param)
+        if subject is not None and principal.may(access.right, subject):
+            await self.app(scope, receive_from(body, receive), send)
+        else:
+            await _forbidden(
+                send, f"'{access.right}' on every subject, or on the subject the body names"
+            )
 
     async def _filtered(
         self, principal: Principal, scope: Scope, receive: Receive, send: Send

@@ -32,6 +32,8 @@ class AccessKind(StrEnum):
     SCHEMA_ID = "schema_id"  # read on at least one subject that uses the schema id
     FILTERED_LIST = "filtered_list"  # any principal; the answer lists only readable subjects
     INGEST = "ingest"  # write on ``?subject=``, or write on ``*`` when the events name it
+    RECORD = "record"  # read on the subject the answered record names (a dead letter by id)
+    BODY_SUBJECT = "body_subject"  # ``right`` on the JSON body's ``subject``, or on ``*``
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +41,8 @@ class Access:
     kind: AccessKind
     right: Right = Right.READ
     param: str = SUBJECT_PARAM
-    # SCHEMA_ID routes whose answer is itself a list of subjects, filtered too
+    # SCHEMA_ID routes whose answer is itself a list of subjects, filtered too; SUBJECT routes
+    # that, naming no subject, answer a list filtered to readable subjects (instead of 403)
     filter_list: bool = False
 
 
@@ -86,6 +89,12 @@ RULES: tuple[tuple[frozenset[str], re.Pattern[str], Access], ...] = tuple(
         (_POST, r"/compatibility/subjects/\{subject\}/.*", READ_SUBJECT),
         (_POST, r"/v1/subjects/\{subject\}/(check|diff|compatibility|lookup)(/.*)?", READ_SUBJECT),
         (_POST, r"/v1/events", Access(AccessKind.INGEST, Right.WRITE)),
+        # Dead letters: ?subject= reads one subject's; without it the list is filtered (rows
+        # of no known subject are for readers of `*`), the counts need read on `*`.
+        (_GET, r"/v1/dead-letters", Access(AccessKind.SUBJECT, Right.READ, filter_list=True)),
+        (_GET, r"/v1/dead-letters/counts", READ_SUBJECT),
+        (_GET, r"/v1/dead-letters/\{\w+\}", Access(AccessKind.RECORD)),
+        (_POST, r"/v1/dead-letters/replay", Access(AccessKind.BODY_SUBJECT, Right.WRITE)),
         (_ANY, r".*webhook.*", ADMIN_GLOBAL),
     ]
 )

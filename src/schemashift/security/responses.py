@@ -9,6 +9,12 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from schemashift.core.jsonparse import ParseLimits, loads
+from schemashift.errors import PayloadError
+
+# the API's own body rules (api/media.py), so the middleware reads a body as the route will
+_BODY_LIMITS = ParseLimits(max_bytes=None, max_depth=128, max_keys=200_000)
+
 
 @dataclass
 class Captured:
@@ -73,11 +79,55 @@ async def empty_receive() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
+async def read_body(receive: Receive, max_bytes: int) -> bytes | None:
+    """The whole request body; None once it passes ``max_bytes`` (or the client left)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = bytes(message.get("body", b""))
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def receive_from(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app ``body`` (already read), then waits as ``receive``."""
+    sent = False
+
+    async def again() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return again
+
+
+def body_field(body: bytes, name: str) -> str | None:
+    """``body[name]`` if the body is a JSON object (parsed as strictly as the API parses
+    bodies, so both read the same value) and that member is a string; else None."""
+    try:
+        document = loads(body, _BODY_LIMITS)
+    except PayloadError:
+        return None
+    value = document.get(name) if isinstance(document, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def filter_subjects(document: Any, readable: Callable[[str], bool]) -> Any:
     """Drop every subject the caller may not read from a list-shaped answer.
 
     Understands the shapes the list endpoints use: a list of subject names, a list of
-    objects with a ``subject`` key, and an object whose ``subjects`` key holds either.
+    objects with a ``subject`` key, an object whose ``subjects`` key holds either, and a page
+    (an object with ``items``) whose items keep only those naming a readable subject — an
+    item of no known subject (``"subject": null``) is for readers of ``*`` alone.
     Objects with a ``subject`` key at other places are left alone: only list routes are
     filtered, and the table in :mod:`~schemashift.security.policy` says which those are.
     """
@@ -93,6 +143,15 @@ def filter_subjects(document: Any, readable: Callable[[str], bool]) -> Any:
             else:
                 kept.append(item)
         return kept
+    if isinstance(document, dict) and isinstance(document.get("items"), list):
+        items = [
+            item
+            for item in document["items"]
+            if isinstance(item, dict)
+            and isinstance(item.get("subject"), str)
+            and readable(item["subject"])
+        ]
+        return {**document, "items": items}
     if isinstance(document, dict) and isinstance(document.get("subjects"), list):
         rows = filter_subjects(document["subjects"], readable)
         result = {**document, "subjects": rows}

@@ -103,6 +103,7 @@ class SchemaShiftServer:
         self._registry: Registry | None = None
         self._bus: Bus | None = None
         self._app: FastAPI | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._parts: list[_Part] = []
         self._http: _HttpServer | None = None
         self._http_task: asyncio.Task[None] | None = None
@@ -129,6 +130,14 @@ class SchemaShiftServer:
         return self._app
 
     @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the server runs on (the in-process bus is bound to it: tests that
+        read that bus run their coroutines here, ``run_coroutine_threadsafe``)."""
+        if self._loop is None:
+            raise RuntimeError("the server has not started")
+        return self._loop
+
+    @property
     def log(self) -> logging.Logger:
         return get_logger("server")
 
@@ -137,6 +146,7 @@ class SchemaShiftServer:
         from schemashift.api.app import create_app
         from schemashift.registry.service import Registry as RegistryService
 
+        self._loop = asyncio.get_running_loop()
         auth = None
         if self.settings.auth_config is not None:
             from schemashift.security.config import load_auth_config

@@ -36,6 +36,7 @@ _FIELDS = {
     "insecure": "insecure",
     "log_format": "log_format",
     "log_level": "log_level",
+    "json_duplicates": "json_duplicates",
 }
 
 
@@ -116,6 +117,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--log-format", choices=("json", "text"), help=f"log line format (default {d.log_format})"
     )
     parser.add_argument("--log-level", metavar="LEVEL", help=f"log level (default {d.log_level})")
+    parser.add_argument(
+        "--json-duplicates",
+        choices=("last_wins", "reject"),
+        help="a key repeated in an event payload: keep the last value, or refuse the event "
+        f"(duplicate_key) at ingest and in the workers (default {d.json_duplicates})",
+    )
 
 
 def settings_from_args(args: argparse.Namespace, **overrides: Any) -> ServerSettings:

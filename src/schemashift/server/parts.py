@@ -44,6 +44,9 @@ async def build_parts(
     settings: ServerSettings, *, registry: Any, bus: Any, metrics: Metrics
 ) -> Parts:
     parts = Parts()
+    # the limits event payloads are read with (--json-duplicates), at HTTP ingest here and
+    # in the workers below, so both read an event alike
+    parts.state["event_limits"] = settings.event_limits
     _add_pipeline(parts, settings, registry=registry, bus=bus, metrics=metrics)
     _add_webhooks(parts, settings, registry=registry, metrics=metrics)
     return parts
@@ -54,15 +57,28 @@ def _add_pipeline(
 ) -> None:
     try:
         from schemashift.pipeline.relay import OutboxRelay
-        from schemashift.pipeline.worker import Worker
+        from schemashift.pipeline.worker import Worker, WorkerOptions
     except ImportError as exc:  # a build without the pipeline still serves the API and UI
         log_event(get_logger("server"), "part.unavailable", part="pipeline", error=str(exc))
         return
+    options = WorkerOptions(limits=settings.event_limits)
+    relay = (
+        OutboxRelay(registry, bus, metrics=metrics, registry_url=settings.public_url)
+        if settings.relay
+        else None
+    )
     for index in range(settings.workers):
-        worker = Worker(registry, bus, metrics=metrics, registry_url=settings.public_url)
+        worker = Worker(
+            registry,
+            bus,
+            metrics=metrics,
+            registry_url=settings.public_url,
+            options=options,
+            # a version registered here is relayed now, not at the relay's next poll
+            on_registered=None if relay is None else relay.wake,
+        )
         parts.runnables.append((f"worker-{index + 1}", worker))
-    if settings.relay:
-        relay = OutboxRelay(registry, bus, metrics=metrics, registry_url=settings.public_url)
+    if relay is not None:
         parts.runnables.append(("relay", relay))
         parts.state["relay"] = relay
 

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["ENV_PREFIX", "LogFormat", "ServerSettings"]
+from schemashift.core.jsonparse import DEFAULT_LIMITS, DuplicateKeys, ParseLimits
+
+__all__ = ["ENV_PREFIX", "JsonDuplicates", "LogFormat", "ServerSettings"]
 
 ENV_PREFIX = "SCHEMASHIFT_"
 
 LogFormat = Literal["json", "text"]
+JsonDuplicates = Literal["last_wins", "reject"]  # the DuplicateKeys values
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -53,6 +56,10 @@ class ServerSettings:
     insecure: bool = False
     log_format: LogFormat = "json"
     log_level: str = "INFO"
+    # A key repeated in an event payload: keep the last value (what JSON.parse does; real
+    # webhooks repeat keys) or refuse the event (duplicate_key). Applies to HTTP ingest and
+    # the workers; registry request bodies and schemas always refuse repeated keys.
+    json_duplicates: JsonDuplicates = "last_wins"
     # A subscriber (or the raw stream) more than this many messages behind is logged as lagging.
     lag_warning: int = 1000
     monitor_interval: float = 1.0  # seconds between outbox/lag checks of the monitor task
@@ -75,6 +82,10 @@ class ServerSettings:
             raise ValueError(f"monitor_interval must be > 0 s, got {self.monitor_interval}")
         if self.log_format not in ("json", "text"):
             raise ValueError(f"log_format must be 'json' or 'text', got {self.log_format!r}")
+        if self.json_duplicates not in tuple(DuplicateKeys):
+            raise ValueError(
+                f"json_duplicates must be 'last_wins' or 'reject', got {self.json_duplicates!r}"
+            )
         if self.demo and self.auth_config is not None:
             # the demo producer posts to /v1/events without credentials
             raise ValueError(
@@ -92,6 +103,11 @@ class ServerSettings:
             return self.registry_url.rstrip("/")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def event_limits(self) -> ParseLimits:
+        """The limits event payloads are read with, at HTTP ingest and in the workers."""
+        return replace(DEFAULT_LIMITS, duplicate_keys=DuplicateKeys(self.json_duplicates))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServerSettings:

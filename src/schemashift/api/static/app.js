@@ -36,7 +36,8 @@ async function fetchJSON(url, options) {
   const response = await fetch(url, Object.assign({ headers: { Accept: "application/json" } }, options || {}));
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const detail = body && body.detail ? body.detail : response.statusText;
+    // the UI's own endpoints answer {"detail"}, the registry API {"error_code", "message"}
+    const detail = body && (body.detail || body.message) ? body.detail || body.message : response.statusText;
     throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
   }
   return body;

@@ -1,16 +1,18 @@
-/* One subject: versions, schema, diff, drift chart, consumers and the quarantine queue. */
+/* One subject: versions, schema, diff, drift chart, consumers, the quarantine queue and the
+   dead letters (read and re-driven through the /v1/dead-letters API). */
 "use strict";
 
 const PREFIX = "/ui/subjects/";
 const SUBJECT = decodeURIComponent(location.pathname.slice(PREFIX.length));
-const state = { data: null, selected: null, pinned: false, shownSchema: "", diffFrom: null, diffTo: null, shownDiff: null, versionsKey: "" };
+const state = { data: null, selected: null, pinned: false, shownSchema: "", diffFrom: null, diffTo: null, shownDiff: null, versionsKey: "", openLetters: new Set() };
+const DEAD_LETTER_ROWS = 20;
 
 document.getElementById("subject-name").textContent = SUBJECT;
 document.getElementById("title").textContent = SUBJECT;
 document.title = "schemashift · " + SUBJECT;
 
-function flash(message, isError) {
-  const card = document.getElementById("quarantine-card");
+function flash(message, isError, cardId) {
+  const card = document.getElementById(cardId || "quarantine-card");
   const old = card.querySelector(".flash");
   if (old) old.remove();
   card.insertBefore(el("div", { class: "flash" + (isError ? " error" : ""), role: "status", text: message }),
@@ -223,6 +225,115 @@ async function refreshSubject() {
   }
 }
 
+/* ---- dead letters ---- */
+
+/* The original message of a dead letter: pretty JSON when it is JSON, else its text (or a
+   note that it is binary), so a person sees exactly what the producer sent. */
+function payloadText(item) {
+  if (item.data !== null && item.data !== undefined) return JSON.stringify(item.data, null, 2);
+  let bytes;
+  try {
+    bytes = Uint8Array.from(atob(item.data_base64 || ""), (c) => c.charCodeAt(0));
+  } catch (error) {
+    return "(unreadable payload)";
+  }
+  try {
+    return "(not JSON) " + new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (error) {
+    return `(${bytes.length} bytes, not UTF-8) base64: ${item.data_base64}`;
+  }
+}
+
+async function replayDeadLetters(selection, what) {
+  for (const button of document.querySelectorAll("#dead-letters-card button.replay")) button.disabled = true;
+  try {
+    const result = await fetchJSON("/v1/dead-letters/replay", {
+      method: "POST",
+      headers: { Accept: "application/json", "Content-Type": "application/json" },
+      body: JSON.stringify(Object.assign({ subject: SUBJECT }, selection)),
+    });
+    flash(`Replayed ${result.replayed} dead letter${result.replayed === 1 ? "" : "s"} ${what}.`, false, "dead-letters-card");
+  } catch (error) {
+    flash(`Could not replay ${what}: ${error.message}`, true, "dead-letters-card");
+  }
+  // redraw both tables whatever changed, so no button stays disabled
+  for (const body of document.querySelectorAll("#dead-letters-card tbody")) body.dataset.key = "";
+  await refreshDeadLetters();
+}
+
+function renderDeadLetterCounts(counts) {
+  const dead = counts.dead || {}, parked = counts.parked || {}, replayed = counts.replayed || {};
+  const total = (m) => Object.values(m).reduce((a, b) => a + b, 0);
+  document.getElementById("dl-summary").textContent =
+    `${total(dead)} dead · ${total(parked)} parked · ${total(replayed)} replayed`;
+  const reasons = [...new Set([...Object.keys(dead), ...Object.keys(parked), ...Object.keys(replayed)])].sort();
+  const body = document.querySelector("#dl-reasons tbody");
+  const key = JSON.stringify(counts);
+  if (body.dataset.key === key) return;
+  body.dataset.key = key;
+  if (!reasons.length) {
+    body.replaceChildren(el("tr", { class: "empty" }, el("td", { colspan: 5, text: "No dead letters." })));
+    return;
+  }
+  body.replaceChildren(...reasons.map((reason) => el("tr", { "data-reason": reason },
+    el("td", {}, el("span", { class: "badge reason", text: reason })),
+    el("td", { class: "num dead", text: String(dead[reason] || 0) }),
+    el("td", { class: "num parked", text: String(parked[reason] || 0) }),
+    el("td", { class: "num replayed", text: String(replayed[reason] || 0) }),
+    el("td", { class: "actions" }, dead[reason]
+      ? el("button", { type: "button", class: "replay", onclick: () => replayDeadLetters({ reason }, `with reason ${reason}`) },
+        `Replay ${dead[reason]}`)
+      : null))));
+}
+
+function deadLetterRows(item) {
+  const open = state.openLetters.has(item.id);
+  const toggle = el("button", { type: "button", class: "show", "aria-expanded": open ? "true" : "false" }, open ? "hide" : "show");
+  toggle.addEventListener("click", () => {
+    if (state.openLetters.has(item.id)) state.openLetters.delete(item.id); else state.openLetters.add(item.id);
+    const body = document.querySelector("#dl-items tbody");
+    body.dataset.key = "";
+    renderDeadLetterItems(state.letters || []);
+  });
+  const row = el("tr", { class: "dead-letter", "data-id": item.id },
+    el("td", { title: item.time, text: fmtTime(item.time) }),
+    el("td", {}, el("span", { class: "badge reason", text: item.reason })),
+    el("td", {}, item.path ? el("code", { text: item.path }) : "—"),
+    el("td", { class: "message", text: item.message }),
+    el("td", { class: "actions" }, toggle,
+      el("button", { type: "button", class: "replay", onclick: () => replayDeadLetters({ ids: [item.id] }, `#${item.id}`) }, "Replay")));
+  if (!open) return [row];
+  const headers = Object.entries(item.headers || {}).map(([k, v]) => `${k}: ${v}`).join("\n");
+  return [row, el("tr", { class: "payload", "data-for": item.id },
+    el("td", { colspan: 5 },
+      el("pre", { class: "code sample payload-text", text: payloadText(item) }),
+      headers ? el("pre", { class: "code sample headers", text: headers }) : null,
+      el("div", { class: "muted", text: `#${item.id} · ${item.raw_subject} seq ${item.raw_seq} · ${item.time}` })))];
+}
+
+function renderDeadLetterItems(items) {
+  state.letters = items;
+  const body = document.querySelector("#dl-items tbody");
+  const key = items.map((i) => i.id).join(",") + "|" + [...state.openLetters].join(",");
+  if (body.dataset.key === key) return;
+  body.dataset.key = key;
+  if (!items.length) {
+    body.replaceChildren(el("tr", { class: "empty" }, el("td", { colspan: 5, text: "Nothing waits to be replayed." })));
+    return;
+  }
+  body.replaceChildren(...items.flatMap(deadLetterRows));
+}
+
+async function refreshDeadLetters() {
+  const subject = encodeURIComponent(SUBJECT);
+  const [counts, page] = await Promise.all([
+    fetchJSON(`/v1/dead-letters/counts?subject=${subject}`),
+    fetchJSON(`/v1/dead-letters?subject=${subject}&limit=${DEAD_LETTER_ROWS}`),
+  ]);
+  renderDeadLetterCounts(counts.counts || {});
+  renderDeadLetterItems(page.items || []);
+}
+
 document.getElementById("schema-version").addEventListener("change", (e) => selectVersion(Number(e.target.value)));
 document.getElementById("diff-from").addEventListener("change", (e) => { state.diffFrom = Number(e.target.value); });
 document.getElementById("diff-to").addEventListener("change", (e) => { state.diffTo = Number(e.target.value); });
@@ -233,3 +344,4 @@ document.getElementById("diff-show").addEventListener("click", () => {
 });
 
 poll(refreshSubject, 3000);
+poll(refreshDeadLetters, 3000);

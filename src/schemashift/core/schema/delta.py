@@ -117,13 +117,18 @@ class Walker:
         self, old: set[str], new: set[str], before: Facets, after: Facets, path: str, where: str
     ) -> Iterator[Delta]:
         old_all, new_all = _with_integers(old), _with_integers(new)
+        direction = ""
         if ANY in new or new_all >= old_all:
             code = "type_widened"
+            # integer → number keeps every reader of numbers working; another kind of value
+            # (a string where integers were) is a modification for whoever reads the field
+            gained = new_all - old_all - {"integer"}
+            direction = "additive" if ANY in new or gained <= {"number"} else "modification"
         elif ANY in old or new_all <= old_all:
             code = "type_narrowed"
         else:
             code = "type_changed"
-        yield Delta(path, where, code, _type_list(before), _type_list(after))
+        yield Delta(path, where, code, _type_list(before), _type_list(after), direction=direction)
 
     def _objects(self, old: _Object, new: _Object, path: str) -> Iterator[Delta]:
         if old.is_map != new.is_map and (old.properties or new.properties):

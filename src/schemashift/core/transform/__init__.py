@@ -16,12 +16,18 @@ from schemashift.core.transform.options import (
     TransformOptions,
 )
 from schemashift.core.transform.result import Conformed, Reason, ReasonCode, Rejected
-from schemashift.core.transform.transformer import Transformer, compile_transformer
+from schemashift.core.transform.transformer import (
+    STRICT_OPTIONS,
+    Transformer,
+    compile_transformer,
+    strict_checker,
+)
 from schemashift.core.transform.wire import dataschema_url, decode_confluent, encode_confluent
 
 __all__ = [
     "ALL_COERCIONS",
     "NO_COERCIONS",
+    "STRICT_OPTIONS",
     "Coercion",
     "Conformed",
     "ExtrasPolicy",
@@ -37,4 +43,5 @@ __all__ = [
     "dataschema_url",
     "decode_confluent",
     "encode_confluent",
+    "strict_checker",
 ]

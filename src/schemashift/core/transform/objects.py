@@ -57,7 +57,7 @@ class ObjectRules:
     def settle(self, options: TransformOptions, validates: Callable[[Node, Any], bool]) -> None:
         """Decide each property's absent action; needs finished nodes (for null and defaults)."""
         for prop in self.properties:
-            if self.constraint_only:
+            if self.constraint_only or options.missing is MissingPolicy.STRICT:
                 prop.absent = Absent.REJECT if prop.required else Absent.OMIT
                 continue
             has_default = (

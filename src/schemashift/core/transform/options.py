@@ -43,11 +43,15 @@ class MissingPolicy(StrEnum):
       that cannot be filled are rejected, optional ones stay absent.
     * ``REJECT``: like ``FILL``, but an absent optional field that cannot be filled is
       rejected too (every declared field must be present in the output).
+    * ``STRICT``: nothing is filled, not even ``default`` or ``null``: an absent required
+      field is rejected, an absent optional one stays absent (the payload as it is must be
+      valid; used by :func:`~schemashift.core.transform.strict_checker`).
     """
 
     OMIT = "omit"
     FILL = "fill"
     REJECT = "reject"
+    STRICT = "strict"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,12 @@ from schemashift.core.jsonparse import loads_object
 from schemashift.core.transform.compiler import SchemaCompiler
 from schemashift.core.transform.context import FAIL, Ctx, Node
 from schemashift.core.transform.fastpath import FastPath, build_fast_path
-from schemashift.core.transform.options import TransformOptions
+from schemashift.core.transform.options import (
+    NO_COERCIONS,
+    ExtrasPolicy,
+    MissingPolicy,
+    TransformOptions,
+)
 from schemashift.core.transform.result import Conformed, Reason, ReasonCode, Rejected
 from schemashift.errors import InvalidSchemaError, PayloadError
 
@@ -141,3 +146,28 @@ def compile_transformer(
     return Transformer(
         schema, version=version, subject=subject, schema_id=schema_id, options=options
     )
+
+
+#: What :func:`strict_checker` compiles with: nothing is coerced, filled, defaulted or
+#: dropped, and a field the schema does not declare is refused even where the schema is open.
+STRICT_OPTIONS = TransformOptions(
+    coercions=NO_COERCIONS,
+    extras=ExtrasPolicy.REJECT,
+    closed_extras=ExtrasPolicy.REJECT,
+    missing=MissingPolicy.STRICT,
+    use_defaults=False,
+    version_field=None,
+    typed_fast_path=False,
+)
+
+
+def strict_checker(schema: Mapping[str, Any]) -> Transformer:
+    """A transformer that accepts a payload only if it needs nothing from the schema.
+
+    ``Conformed`` means the payload is valid exactly as it is and every field it carries is
+    declared; ``Rejected`` lists every reason it is not (a missing required field, a field
+    the version does not know, a type, an enum value…). The pipeline uses it to tell a
+    payload the current version already describes from one that is drift, even when the
+    ordinary transformer could conform it (by a coercion, a ``null`` fill or keeping an extra).
+    """
+    return Transformer(schema, version=0, options=STRICT_OPTIONS)
