@@ -2,8 +2,9 @@
 
 Pins, per file: 100 % soundness (every payload validates against the schema inferred from
 its file, formats checked), independence from order and from split/merge, a valid Avro
-export, and that map-keyed objects (GitHub ``changes``, Stripe ``metadata``, ids used as
-keys) do not explode into per-key properties.
+export, that map-keyed objects (GitHub ``changes``, Stripe ``metadata``, ids used as keys)
+do not explode into per-key properties, and that no enum is single-valued or holds a value
+with a format.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from schemashift.core.avro import to_avro
+from schemashift.core.formats import detect
 from schemashift.core.jsonparse import loads_object
 from schemashift.core.profile import Profile
 from tests.unit.test_profile_properties import validator_for
@@ -52,6 +54,24 @@ def named_subschemas(schema: Any, names: set[str], path: str = "") -> list[tuple
         for keyword in ("anyOf", "oneOf", "prefixItems"):
             for sub in schema.get(keyword, []):
                 found += named_subschemas(sub, names, path)
+    return found
+
+
+def enums_in(schema: Any, path: str = "") -> list[tuple[str, list[Any]]]:
+    """Every (path, enum) of a schema, wherever it sits (properties, items, unions)."""
+    found: list[tuple[str, list[Any]]] = []
+    if isinstance(schema, dict):
+        if "enum" in schema:
+            found.append((path, schema["enum"]))
+        for key, sub in schema.items():
+            if key in ("properties", "$defs"):
+                for name, prop in sub.items():
+                    found += enums_in(prop, f"{path}/{name}")
+            elif key in ("items", "additionalProperties"):
+                found += enums_in(sub, f"{path}/*")
+            elif key in ("anyOf", "oneOf", "prefixItems"):
+                for branch in sub:
+                    found += enums_in(branch, path)
     return found
 
 
@@ -112,6 +132,23 @@ def test_map_keyed_objects_do_not_explode(
                 checked += 1
                 assert "properties" not in branch, f"{path.name}{where} became a record"
     assert checked >= 20
+
+
+def test_enums_have_two_values_and_none_with_a_format(
+    inferred: dict[Path, tuple[list[dict[str, Any]], Profile]],
+) -> None:
+    """The enum evidence rule on real data: no enum of any file's schema is single-valued
+    (null aside) or holds an e-mail address, URL, timestamp or other format-bearing value,
+    and genuine vocabularies (GitHub `action`, Stripe `status`...) are still found."""
+    checked = 0
+    for path, (_, profile) in inferred.items():
+        for where, values in enums_in(profile.finish()):
+            strings = [v for v in values if v is not None]
+            checked += 1
+            assert len(strings) >= 2, f"{path.name}{where}: single-valued enum {values}"
+            bearing = [v for v in strings if detect(v)]
+            assert not bearing, f"{path.name}{where}: enum with formats {bearing}"
+    assert checked >= 50
 
 
 def test_avro_export_of_every_file_parses(

@@ -5,7 +5,9 @@
   because jsonschema has no checker for them without optional packages);
 * order independence: the schema does not depend on the order of payloads;
 * split/merge: profiling pieces and merging equals profiling the whole stream, and merge
-  is associative and commutative;
+  is associative and commutative (``to_dict()`` equality, so every statistic is covered,
+  the repeated strings of the enum rule among them: a vocabulary stream makes them
+  non-trivial, and they are checked against a count of the stream);
 * the output passes the 2020-12 meta-schema; profiles survive a JSON round trip.
 
 Each property runs with the default options and with tight options that force every cap
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
+from collections import Counter
 from datetime import datetime, time
 from typing import Any
 
@@ -94,9 +97,18 @@ def tagged_payload(draw: st.DrawFn) -> dict[str, Any]:
     return payload
 
 
+# Few values, many repeats: what the repeated strings of the enum rule are made of.
+vocabulary = st.sampled_from(["open", "closed", "merged", "ops@example.com", "x", 3, None])
+vocabulary_payloads = st.lists(
+    st.fixed_dictionaries({"s": vocabulary}, optional={"t": st.lists(vocabulary, max_size=4)}),
+    min_size=1,
+    max_size=30,
+)
+
 payloads = st.one_of(
     st.lists(st.dictionaries(keys, values, max_size=5), min_size=1, max_size=12),
     st.lists(tagged_payload(), min_size=1, max_size=12),
+    vocabulary_payloads,
 )
 options = st.sampled_from(OPTIONS)
 
@@ -196,6 +208,27 @@ def test_merge_is_associative(
     j = data.draw(st.integers(min_value=i, max_value=len(items)))
     a, b, c = (profile_of(part, opts) for part in (items[:i], items[i:j], items[j:]))
     assert a.merge(b).merge(c).to_dict() == a.merge(b.merge(c)).to_dict()
+
+
+@FAST
+@given(items=vocabulary_payloads, opts=options, data=st.data())
+def test_repeated_strings_merge_exactly(
+    items: list[dict[str, Any]], opts: ProfileOptions, data: st.DataObject
+) -> None:
+    """The repeated strings at a path are the strings seen twice or more in the whole
+    stream (None once the sketch overflowed), however it is split and merged."""
+    i = data.draw(st.integers(min_value=0, max_value=len(items)))
+    j = data.draw(st.integers(min_value=i, max_value=len(items)))
+    a, b, c = (profile_of(part, opts) for part in (items[:i], items[i:j], items[j:]))
+    whole = profile_of(items, opts).to_dict()
+    assert c.merge(a).merge(b).to_dict() == whole
+    assert a.merge(c.merge(b)).to_dict() == whole
+    seen = [p["s"] for p in items]
+    strings = Counter(v for v in seen if isinstance(v, str))
+    overflowed = len({v for v in seen if v is not None}) > opts.distinct_limit
+    node = whole["root"]["object"]["children"]["s"]
+    expected = None if overflowed else sorted(v for v, n in strings.items() if n > 1)
+    assert node["repeated"] == expected
 
 
 @FAST

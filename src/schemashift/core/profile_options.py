@@ -50,7 +50,8 @@ class ProfileOptions:
     # `format` needs every string to match and at least this many strings.
     format_min_count: int = 3
     # `enum` needs this many strings, at most `enum_max_values` distinct values of at most
-    # `enum_max_length` characters, and distinct <= enum_max_ratio * observations.
+    # `enum_max_length` characters, and distinct <= enum_max_ratio * observations; besides,
+    # with no knob: two values or more, at most half of them seen once, none with a format.
     enum_min_count: int = 20
     enum_max_values: int = 12
     enum_max_length: int = 32

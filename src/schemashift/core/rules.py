@@ -79,8 +79,8 @@ def enum_of(node: Node, options: ProfileOptions) -> list[str] | None:
         return None
     if len(values) > options.enum_max_ratio * node.strings:
         return None
-    # more than half of the values seen exactly once (repeated holds only sketch strings)
-    if 2 * (len(values) - len(repeated)) > len(values):
+    once = set(values).difference(repeated)
+    if 2 * len(once) > len(values):  # more than half of the values were seen only once
         return None
     if not all(_TOKEN.fullmatch(v) for v in values):
         return None
