@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from schemashift.core.jsonparse import DuplicateKeys, ParseLimits
-from schemashift.core.transform import Rejected, TransformOptions, compile_transformer
-from schemashift.core.transform.fastpath import build_fast_path
+from schemashift.core.transform import Rejected, Transformer, TransformOptions, compile_transformer
+from schemashift.core.transform.fastpath import FastPath, build_fast_path
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -148,17 +148,25 @@ def test_parse_refusals_are_rejections_with_codes(fast: Any, raw: bytes, code: s
     assert result.reasons[0].path == ""
 
 
+def typed(transformer: Transformer) -> FastPath:
+    """The transformer's typed path, built now (it is built on demand)."""
+    assert transformer.has_fast_path
+    fast = transformer.fast_path()
+    assert fast is not None
+    return fast
+
+
 def test_coercible_payloads_stay_on_the_typed_path(fast: Any) -> None:
     """Numeric strings, epoch times and missing defaults are mended by the lenient decoder."""
     raw = b'{"id":"7","name":"a","price":"2.5","when":1700000000,"lines":[{"sku":"s","qty":"2"}]}'
-    out = fast._fast.transform(raw)
+    out = typed(fast).transform(raw)
     assert out == (
         b'{"id":7,"name":"a","price":2.5,"when":"2023-11-14T22:13:20Z","paid":false,'
         b'"lines":[{"sku":"s","qty":2}],"schemaVersion":4}'
     )
-    assert fast._fast.transform(b'{"id":"-1","name":"a"}') is None  # below minimum: Python path
+    assert typed(fast).transform(b'{"id":"-1","name":"a"}') is None  # below minimum: Python path
     # a number sent for text takes the second lenient decoder, still typed
-    assert fast._fast.transform(b'{"id":1,"name":5,"tags":[7]}') == (
+    assert typed(fast).transform(b'{"id":1,"name":5,"tags":[7]}') == (
         b'{"id":1,"name":"5","paid":false,"tags":["7"],"schemaVersion":4}'
     )
 
@@ -222,7 +230,7 @@ def test_schema_declaring_the_metadata_field_keeps_the_typed_path() -> None:
             and got.code == expected.code
         )
     assert fast.transform_bytes(b'{"schemaVersion":2,"a":1}') == b'{"a":1,"schemaVersion":5}'
-    assert fast._fast.transform(b'{"schemaVersion":2,"a":1}') is not None
+    assert typed(fast).transform(b'{"schemaVersion":2,"a":1}') is not None
 
 
 @pytest.mark.parametrize(
@@ -297,15 +305,15 @@ def test_dependencies_and_tags_are_checked_on_the_typed_path() -> None:
     fast = compile_transformer(schema, version=1, options=TransformOptions(version_field=None))
     assert fast.has_fast_path
     assert (
-        fast._fast.transform(b'{"action":"opened","a":1,"b":2}')
+        typed(fast).transform(b'{"action":"opened","a":1,"b":2}')
         == b'{"action":"opened","a":1,"b":2}'
     )
-    assert fast._fast.transform(b'{"action":"closed","closed_at":"x"}') is not None
+    assert typed(fast).transform(b'{"action":"closed","closed_at":"x"}') is not None
     for raw, code in [
         (b'{"action":"opened","a":1}', "dependency_missing"),
         (b'{"action":"closed"}', "no_branch_matches"),
     ]:
-        assert fast._fast.transform(raw) is None
+        assert typed(fast).transform(raw) is None
         result = fast.transform_bytes(raw)
         assert isinstance(result, Rejected) and result.code == code
 
@@ -327,7 +335,7 @@ def test_typed_path_fills_the_conformed_default() -> None:
     fast = compile_transformer(schema, version=1)
     slow = compile_transformer(schema, version=1, options=TransformOptions(typed_fast_path=False))
     assert (
-        fast._fast.transform(b"{}")
+        typed(fast).transform(b"{}")
         == slow.transform_bytes(b"{}")
         == b'{"a":{"x":1},"schemaVersion":1}'
     )

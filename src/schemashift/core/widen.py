@@ -67,10 +67,16 @@ _HANDLED = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Widening:
-    """The widened schema and the steps that made it (empty when nothing was needed)."""
+    """The widened schema and the steps that made it (empty when nothing was needed).
+
+    ``opaque``: a subschema held keywords this module does not reason about, so it was
+    judged by a compiled strict checker (or, when that could not compile, kept as one branch
+    of an ``anyOf``): a caller may want to compile the result before trusting it.
+    """
 
     schema: Any
     deltas: tuple[Delta, ...]
+    opaque: bool = False
 
     @property
     def changed(self) -> bool:
@@ -98,7 +104,7 @@ def widen(
     """
     walker = _Widener(infer or _infer_value, fold)
     result = walker.value(schema, payload, "", "", None)
-    return Widening(result, tuple(walker.deltas))
+    return Widening(result, tuple(walker.deltas), walker.met_opaque)
 
 
 def _infer_value(name: str | None, value: Any) -> dict[str, Any]:
@@ -158,7 +164,20 @@ def _is_opaque(schema: Mapping[str, Any]) -> bool:
             continue
         return True
     one_of = schema.get("oneOf")
-    return one_of is not None and _tag_of(one_of) is None
+    if one_of is not None and _tag_of(one_of) is None:
+        return True
+    any_of = schema.get("anyOf")
+    if any_of is not None:
+        # branches this module picks by the value's kind: one per kind, each with a type
+        if not isinstance(any_of, list):
+            return True
+        seen: set[str] = set()
+        for branch in any_of:
+            types = _types(branch) if isinstance(branch, dict) else None
+            if types is None or seen.intersection(types):
+                return True
+            seen.update(types)
+    return False
 
 
 def _tag_of(branches: Any) -> str | None:
@@ -206,6 +225,7 @@ class _Widener:
         self.infer = infer
         self.fold = fold
         self.deltas: list[Delta] = []
+        self.met_opaque = False
 
     def note(self, path: str, at: str, code: str, before: Any, after: Any, cls: str) -> None:
         self.deltas.append(Delta(path, at, code, before, after, direction=cls))
@@ -243,6 +263,7 @@ class _Widener:
         from schemashift.core.transform.result import Rejected
         from schemashift.errors import InvalidSchemaError
 
+        self.met_opaque = True
         try:
             if not isinstance(strict_checker(schema)(value), Rejected):
                 return schema
@@ -328,7 +349,11 @@ class _Widener:
             for index, branch in enumerate(branches):
                 types = _types(branch) if isinstance(branch, dict) else None
                 if types is not None and "integer" in types:
-                    branches[index] = {**branch, "type": "number"}
+                    widened = ["number" if t == "integer" else t for t in types]
+                    branches[index] = {
+                        **branch,
+                        "type": widened[0] if len(widened) == 1 else widened,
+                    }
                     out = {**schema, "anyOf": branches}
                     self.note(path, at, "type_widened", before, _summary(out), ADDITIVE)
                     return out

@@ -3,7 +3,9 @@
 One function per verdict of :class:`~schemashift.registry.records.Verdict`, each returning the
 event's one output. Whatever the verdict, an event the subject's current version can conform
 is conformed — a quarantine, an outlier or a rejected drift only decides what happens to the
-events the version *refuses*:
+events the version *refuses*. (For those verdicts "can conform" means without keeping a field
+the version does not declare: a later version may declare it with another type, and must still
+take every event conformed before it.)
 
 =============  ==========================================================================
 verdict        the event
@@ -39,7 +41,7 @@ def settle(out: Outputs, state: SubjectState, held: Held, verdict: EventVerdict)
         state.known.add(held.shape)
         return out.conform(state, held.delivery, held.event)
     if kind is Verdict.IGNORED:
-        return out.conform(state, held.delivery, held.event)
+        return out.conform(state, held.delivery, held.event, closed=True)
     changes = tuple(dict(c) for c in verdict.changes)
     if kind is Verdict.OUTLIER:
         why = "; ".join(verdict.reasons) or "drift without enough support"
@@ -50,6 +52,7 @@ def settle(out: Outputs, state: SubjectState, held: Held, verdict: EventVerdict)
             refused=DeadLetterReason.OUTLIER,
             details=changes,
             note=f"outlier: {why}",
+            closed=True,
         )
     if kind is Verdict.QUARANTINED:
         state.remembered[held.shape] = Remembered("quarantined", verdict.quarantine_id, changes)
@@ -88,6 +91,7 @@ def park(
         note=f"held by quarantine {quarantine_id}: {why}",
         quarantine_id=quarantine_id,
         park=True,
+        closed=True,
     )
 
 
@@ -106,4 +110,5 @@ def rejected(
         details=changes,
         note=f"its drift was rejected (quarantine {quarantine_id})",
         quarantine_id=quarantine_id,
+        closed=True,
     )

@@ -26,7 +26,8 @@ from schemashift.registry.dead_letters import DeadLetter, DeadLetterState
 
 __all__ = ["DUPLICATE_KEYS_HEADER", "Outputs", "Routed", "encode_payload"]
 
-# names the keys a payload repeated (its last value was kept): the event's processing notes
+# the keys a payload repeated (their last value was kept), as a JSON array of JSON Pointers:
+# the conformed event's processing notes
 DUPLICATE_KEYS_HEADER = "schemashift-duplicate-keys"
 
 
@@ -64,20 +65,28 @@ class Outputs:
         # receives the seconds each transform took (the transform latency histogram)
         self._on_latency = on_latency
 
-    def transform(self, state: SubjectState, event: RawEvent) -> bytes | Rejected:
+    def transform(
+        self, state: SubjectState, event: RawEvent, *, closed: bool = False
+    ) -> bytes | Rejected:
+        """The conformed bytes, or the version's refusal; ``closed``: refuse fields the
+        version does not declare (SubjectState.closed_transformer)."""
         if self._on_latency is None:
-            return self._transform(state, event)
+            return self._transform(state, event, closed)
         started = time.perf_counter()
         try:
-            return self._transform(state, event)
+            return self._transform(state, event, closed)
         finally:
             self._on_latency(time.perf_counter() - started)
 
-    def _transform(self, state: SubjectState, event: RawEvent) -> bytes | Rejected:
-        transformer = state.transformer
+    def _transform(self, state: SubjectState, event: RawEvent, closed: bool) -> bytes | Rejected:
+        transformer = state.closed_transformer() if closed else state.transformer
         assert transformer is not None  # callers check
-        if event.body is not None and transformer.has_fast_path and not event.duplicate_keys:
-            return transformer.transform_bytes(event.body)  # typed decode in C when it fits
+        if event.body is not None and not event.duplicate_keys and not closed:
+            fast = transformer.fast_path()
+            if fast is not None:
+                out = fast.transform(event.body)  # typed decode in C when it fits
+                if out is not None:
+                    return out
         # already parsed: conform the decoded payload rather than parse again (and a payload
         # that repeated a key must keep the parser's last-wins value, not the typed decoder's)
         conformed = transformer(event.payload)
@@ -94,11 +103,13 @@ class Outputs:
         note: str | None = None,
         quarantine_id: int | None = None,
         park: bool = False,
+        closed: bool = False,
     ) -> Routed:
-        """Conform with the subject's version; what it refuses is a dead letter with the
-        transformer's reason — or, given ``refused``, with that reason (``outlier``,
-        ``drift_rejected``) and ``details``/``note`` saying why, or parked (``park``)."""
-        result = self.transform(state, event)
+        """Conform with the subject's version (``closed``: without keeping fields it does not
+        declare); what it refuses is a dead letter with the transformer's reason — or, given
+        ``refused``, with that reason (``outlier``, ``drift_rejected``) and ``details``/``note``
+        saying why, or parked (``park``)."""
+        result = self.transform(state, event, closed=closed)
         if not isinstance(result, Rejected):
             return self.conformed(state, delivery, event, result)
         reasons = [
@@ -141,7 +152,8 @@ class Outputs:
         )
         if event.duplicate_keys:
             headers = dict(message.headers)
-            headers[DUPLICATE_KEYS_HEADER] = ",".join(event.duplicate_keys)
+            # a JSON array: a key (so a pointer) may hold any character, commas included
+            headers[DUPLICATE_KEYS_HEADER] = orjson.dumps(list(event.duplicate_keys)).decode()
             message = OutgoingMessage(message.subject, message.data, headers, message.msg_id)
         return Routed(message, delivery, event.subject, None)
 

@@ -117,7 +117,11 @@ class SubjectState:
     version: int | None = None
     schema_id: int | None = None
     transformer: Transformer | None = None
+    schema: dict[str, Any] | None = None
     strict: Transformer | None = None
+    # the transformer without keeping undeclared fields (see closed_transformer)
+    closed: Transformer | None = None
+    _options: TransformOptions | None = None
     template: ConformedTemplate | None = None
     # where the current version declares maps, so new map keys are not new shapes
     guide: ShapeGuide | None = None
@@ -150,9 +154,11 @@ class SubjectState:
         transformer = compile_transformer(
             schema, version=version, subject=self.subject, schema_id=schema_id, options=options
         )
-        strict = strict_checker(schema)
         self.transformer = transformer
-        self.strict = strict
+        self.schema = schema
+        self.strict = None  # compiled only if the schema holds keywords widen cannot judge
+        self.closed = None  # compiled only when an event the registry did not take needs it
+        self._options = options
         self.guide = shape_guide(schema)
         self.template = templates(self.subject, version)
         self.version = version
@@ -161,10 +167,49 @@ class SubjectState:
         return True
 
     def accepts_strictly(self, payload: dict[str, Any]) -> bool:
-        from schemashift.core.transform import Rejected
+        """Whether the version takes ``payload`` as it is (nothing coerced, filled or
+        undeclared): what makes a new shape known without asking the registry.
 
-        strict = self.strict
-        return strict is not None and not isinstance(strict(payload), Rejected)
+        Judged by walking the schema with the payload (core/widen.py: no step needed), which
+        costs no compilation per version; a schema with keywords the walk does not reason
+        about is judged by a strict checker compiled once for the version.
+        """
+        from schemashift.core.transform import Rejected
+        from schemashift.core.widen import widen
+
+        if self.schema is None:
+            return False
+        if self.strict is None:
+            widening = widen(self.schema, payload)
+            if not widening.opaque:
+                return not widening.changed
+            self.strict = strict_checker(self.schema)
+        return not isinstance(self.strict(payload), Rejected)
+
+    def closed_transformer(self) -> Transformer:
+        """The version's transformer refusing fields the version does not declare.
+
+        For the events the registry judged without registering a version for them (outliers,
+        quarantined, rejected or ignored drift): conforming such an event while keeping a
+        field the version does not declare would put out structure no version describes,
+        which a later version may declare with another type — and then no longer take the
+        event. So they are conformed only as far as the version itself goes.
+        """
+        if self.closed is None:
+            import dataclasses
+
+            from schemashift.core.transform import ExtrasPolicy
+
+            assert self.schema is not None and self.version is not None
+            options = self._options or TransformOptions()
+            self.closed = compile_transformer(
+                self.schema,
+                version=self.version,
+                subject=self.subject,
+                schema_id=self.schema_id,
+                options=dataclasses.replace(options, extras=ExtrasPolicy.REJECT),
+            )
+        return self.closed
 
     def take_pending(self) -> list[Held]:
         pending, self.pending = self.pending, []

@@ -404,9 +404,9 @@ class Worker:
             return
         if result.report is not None:
             self.metrics.drift_score.labels(subject).set(float(result.report.score))
-        registered = sum(1 for v in result.verdicts if v.verdict is Verdict.REGISTERED)
+        registered = {v.version for v in result.verdicts if v.verdict is Verdict.REGISTERED}
         if result.version is not None:
-            self.metrics.versions_registered.labels(subject).inc(max(registered, 1))
+            self.metrics.versions_registered.labels(subject).inc(max(len(registered), 1))
         outliers = sum(1 for v in result.verdicts if v.verdict is Verdict.OUTLIER)
         if outliers:
             self.metrics.outliers.labels(subject).inc(outliers)

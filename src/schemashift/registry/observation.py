@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from schemashift.core.diff import DriftReport
     from schemashift.core.profile import Profile
     from schemashift.core.transform import Transformer
+    from schemashift.core.widen import Widening
 
 __all__ = ["Observation", "ObserveBatch", "observe"]
 
@@ -287,14 +288,19 @@ def _register_first(run: _Run) -> None:
 
 
 def _judge(run: _Run, index: int, item: Observation, position: int | None) -> None:
+    from schemashift.core.widen import widen
+
     latest = run.latest
     try:
-        accepted = _accepts(latest.schema, item.payload)
+        # widening decides acceptance too: no step needed means the latest version takes the
+        # event as it is (the property tests pin this against the strict checker), and no
+        # checker has to be compiled for every version a stream goes through
+        widening = widen(latest.schema, item.payload, fold=run.evidence.keys_do_not_recur)
     except InvalidSchemaError as exc:
         _unjudgeable(run, index, item.payload, f"the latest version does not compile: {exc}")
         return
-    if not accepted:
-        _drift(run, index, item.payload, position)
+    if widening.changed:
+        _drift(run, index, item.payload, position, widening)
         return
     run.settle(index, EventVerdict(Verdict.ACCEPTED, version=latest.version))
 
@@ -324,22 +330,24 @@ def _unjudgeable(run: _Run, index: int, payload: dict[str, Any], why: str) -> No
     _escalate(run, Decision.QUARANTINED)
 
 
-def _drift(run: _Run, index: int, payload: dict[str, Any], position: int | None) -> None:
+def _drift(
+    run: _Run, index: int, payload: dict[str, Any], position: int | None, widening: Widening
+) -> None:
     from schemashift.core.diff import report_of
-    from schemashift.core.widen import widen
 
-    latest = run.latest
-    widening = widen(latest.schema, payload, fold=run.evidence.keys_do_not_recur)
     schema = widening.schema
-    deltas = list(widening.deltas)
-    if not _accepts(schema, payload):
-        # a keyword the widening could not reason about: the union of both, as a whole
-        from schemashift.core.schema.delta import Delta
-
-        body = {k: v for k, v in latest.schema.items() if k != "$schema"}
-        schema = {"$schema": latest.schema.get("$schema"), "anyOf": [body, _infer_payload(payload)]}
-        deltas.append(Delta("", "", "type_widened", None, None, direction="modification"))
-    report = report_of(deltas)
+    if widening.opaque:
+        # keywords the widening could not reason about: a version nobody can compile must
+        # not be registered, and what it cannot judge a person must look at
+        try:
+            taken = _accepts(schema, payload)
+        except InvalidSchemaError as exc:
+            _unjudgeable(run, index, payload, f"the latest version does not compile: {exc}")
+            return
+        if not taken:
+            _unjudgeable(run, index, payload, "the widened version does not take the event")
+            return
+    report = report_of(widening.deltas)
     changes = [c.to_dict() for c in report.changes]
     keys = sorted({change_key(c) for c in changes if c["class"] != "additive"})
     named = {change_key(c) for c in changes}  # what a quarantine or a rejection is about
@@ -497,14 +505,6 @@ def _store(run: _Run, schema: Any, *, changes: list[dict[str, Any]], score: floa
     run.latest = found
     run.registered.append((found.version, found.schema_id))
     return int(found.version)
-
-
-def _infer_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    from schemashift.core.profile import Profile
-
-    inferred = Profile().update([payload]).finish()
-    inferred.pop("$schema", None)
-    return inferred
 
 
 def _with_context(report: DriftReport, run: _Run, schema: Any) -> DriftReport:

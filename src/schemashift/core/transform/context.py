@@ -112,7 +112,15 @@ def is_finite(value: float) -> bool:
 
 
 def copy_json(value: Any, ctx: Ctx) -> Any:
-    """A deep copy of a JSON value with every part checked to be JSON (an open schema)."""
+    """A deep copy of a JSON value with every part checked to be JSON (an open schema).
+
+    A validating pass (``ctx.validate``: a ``oneOf`` exclusivity check, ``not``, ``if``)
+    keeps nothing it returns, so it neither copies nor walks: whether the value is JSON is
+    decided by the conforming pass, which walks it anyway. (Copying here made checking a
+    payload against a tagged union cost one deep copy of it per branch.)
+    """
+    if ctx.validate:
+        return value
     kind = _JSON_TYPES.get(type(value)) or json_type(value)
     if kind == "object":
         out: dict[str, Any] = {}

@@ -22,6 +22,7 @@ from schemashift.core.transform.result import Conformed, Reason, ReasonCode, Rej
 from schemashift.errors import InvalidSchemaError, PayloadError
 
 _ENCODE = msgspec.json.encode
+FAST_PATH_AFTER = 16  # fast_path() requests before the typed decoder is built
 
 
 class Transformer:
@@ -61,16 +62,36 @@ class Transformer:
         compiler = SchemaCompiler(self.schema, self.options)
         self._root: Node = compiler.compile_root(ignored)
         self._check_metadata_fits(compiler)
-        self._fast: FastPath | None = (
-            build_fast_path(self.schema, self.options, self.metadata, compiler.defaults)
-            if self.options.typed_fast_path
-            else None
-        )
+        self._defaults = compiler.defaults
+        self._fast: FastPath | None = None
+        # the typed decoder is built on demand (it can cost 100 ms for a large schema, more
+        # than a version that is soon replaced conforms): at once for transform_bytes and
+        # has_fast_path, after FAST_PATH_AFTER requests for fast_path()
+        self._fast_countdown = FAST_PATH_AFTER if self.options.typed_fast_path else 0
+
+    def _build_fast(self) -> FastPath | None:
+        if self._fast_countdown > 0:
+            self._fast_countdown = 0
+            self._fast = build_fast_path(self.schema, self.options, self.metadata, self._defaults)
+        return self._fast
 
     @property
     def has_fast_path(self) -> bool:
         """Whether raw bytes of conforming payloads are decoded as typed structs in C."""
-        return self._fast is not None
+        return self._build_fast() is not None
+
+    def fast_path(self) -> FastPath | None:
+        """The typed bytes-in, bytes-out path (``FastPath.transform(raw)`` gives the conformed
+        bytes, or None when the payload needs the Python path), once this transformer has
+        been asked for it ``FAST_PATH_AFTER`` times; None before, or when the schema has none.
+        A stream worker asks per event, so a version replaced after a few events never pays
+        for building it."""
+        if self._fast_countdown > 0:
+            self._fast_countdown -= 1
+            if self._fast_countdown == 0:
+                self._fast_countdown = 1
+                return self._build_fast()
+        return self._fast
 
     def __call__(self, payload: Any) -> Conformed | Rejected:
         """Conform an already-decoded payload (a dict); the input is never modified."""
@@ -102,7 +123,7 @@ class Transformer:
         refuses (coercions, defaults it cannot fill, extras, bad JSON) takes the Python path,
         which gives the same bytes or a rejection with reasons.
         """
-        fast = self._fast
+        fast = self._build_fast() if self._fast_countdown else self._fast
         if fast is not None and type(raw) is bytes:
             out = fast.transform(raw)
             if out is not None:
