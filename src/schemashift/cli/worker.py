@@ -54,8 +54,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=256, help="messages per fetch")
     parser.add_argument("--max-attempts", type=int, default=5, help="deliveries before the DLQ")
     parser.add_argument("--ack-wait", type=float, default=30.0, help="seconds before redelivery")
-    parser.add_argument("--window", type=int, default=100, help="new-shape events per observe")
-    parser.add_argument("--hold-timeout", type=float, default=1.0, help="longest window wait (s)")
+    parser.add_argument(
+        "--window", type=int, default=256, help="held events per registry call (default 256)"
+    )
+    parser.add_argument(
+        "--hold-timeout",
+        type=float,
+        default=1.0,
+        help="a new subject's first version comes at min_samples events or when its oldest"
+        " held event is this old, in seconds (default 1)",
+    )
     parser.add_argument(
         "--unreachable-budget",
         type=float,

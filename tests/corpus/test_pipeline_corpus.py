@@ -1,0 +1,133 @@
+"""The real corpus through the whole pipeline: every payload's fate is right.
+
+``shared/corpus``, one subject per file (``corpus/<family>-<file stem>``), posted as plain JSON
+arrays of up to 200 to ``POST /v1/events?subject=…`` from 4 client threads, each file in its
+own order — as a user would feed a new deployment — through ``schemashift serve`` on the
+in-process bus, and through a worker on a real ``nats-server -js``. Pins:
+
+* 0 dead letters left for well-formed payloads (an event may be a transient ``outlier`` until
+  a later one gives its change support; it is then re-driven and conformed), 0 lost, 0
+  duplicated;
+* a version for every subject, and each subject's final version validates every payload of
+  its file (the independent ``jsonschema`` validator);
+* the same versions, schema for schema, over three runs on the memory bus and one on NATS.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import jsonschema
+import orjson
+import pytest
+
+from schemashift.server.settings import ServerSettings
+from schemashift.server.testing import running_server
+from tests.support.environment import corpus_files
+from tests.support.servers import NatsServer
+
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]
+
+T = TypeVar("T")
+BATCH = 200
+
+
+@cache
+def corpus() -> tuple[tuple[str, tuple[bytes, ...]], ...]:
+    """(subject, lines) per corpus file."""
+    return tuple(
+        (
+            f"corpus/{path.parent.name}-{path.stem}",
+            tuple(line for line in path.read_bytes().splitlines() if line.strip()),
+        )
+        for path in corpus_files()
+    )
+
+
+def eventually(probe: Callable[[], T | None], *, within: float) -> T:
+    deadline = time.monotonic() + within
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {within}s (last: {value!r})")
+        time.sleep(0.2)
+
+
+def counter(http: httpx.Client, name: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in http.get("/metrics").text.splitlines()
+        if line.startswith(name + "{")
+    )
+
+
+def post_file(base_url: str, subject: str, lines: tuple[bytes, ...]) -> int:
+    with httpx.Client(base_url=base_url, timeout=60) as http:
+        for start in range(0, len(lines), BATCH):
+            body = b"[" + b",".join(lines[start : start + BATCH]) + b"]"
+            answer = http.post(
+                "/v1/events",
+                params={"subject": subject},
+                content=body,
+                headers={"Content-Type": "application/json"},
+            )
+            assert answer.status_code == 202, answer.text
+            assert answer.json()["rejected"] == [], answer.text
+    return len(lines)
+
+
+def run_corpus(settings: ServerSettings) -> dict[str, list[str]]:
+    """Post the corpus, wait until every event is settled, check each fate; the versions."""
+    files = corpus()
+    total = sum(len(lines) for _, lines in files)
+    with running_server(settings) as server, httpx.Client(base_url=server.url) as http:
+        with ThreadPoolExecutor(4) as pool:
+            posted = sum(pool.map(lambda f: post_file(server.url, *f), files))
+        assert posted == total
+        # settled: every event conformed (re-driven outliers included) and nothing held
+        eventually(lambda: counter(http, "schemashift_events_conformed_total") >= total, within=240)
+        time.sleep(0.5)  # any late second output would show up now
+        conformed = counter(http, "schemashift_events_conformed_total")
+        dead = http.get("/v1/dead-letters", params={"state": "dead", "limit": 1000}).json()
+        parked = http.get("/v1/dead-letters", params={"state": "parked", "limit": 1000}).json()
+        assert dead["items"] == [], [
+            (d["subject"], d["reason"], d["message"]) for d in dead["items"]
+        ]
+        assert parked["items"] == []
+        assert conformed == total  # none lost, none doubled (a re-driven one counts once)
+        versions: dict[str, list[str]] = {}
+        for subject, lines in files:
+            numbers = server.registry.list_versions(subject)
+            assert numbers, f"{subject} has no version"
+            versions[subject] = [
+                server.registry.get_version(subject, n).schema_text for n in numbers
+            ]
+            final = server.registry.get_version(subject, "latest").schema
+            validator = jsonschema.Draft202012Validator(final)
+            for line in lines:
+                errors = [e.message for e in validator.iter_errors(orjson.loads(line))]
+                assert errors == [], (subject, errors[:3])
+        return versions
+
+
+def test_the_corpus_through_serve_three_times_then_through_nats(
+    tmp_path: Path, nats_server: NatsServer
+) -> None:
+    runs = []
+    for run in range(3):
+        settings = ServerSettings(db_url=f"sqlite:///{tmp_path / f'memory-{run}.db'}", port=0)
+        runs.append(run_corpus(settings))
+    assert runs[0] == runs[1] == runs[2]
+    on_nats = ServerSettings(
+        db_url=f"sqlite:///{tmp_path / 'nats.db'}", port=0, bus_url=nats_server.url
+    )
+    assert run_corpus(on_nats) == runs[0]
+    assert sum(len(v) for v in runs[0].values()) >= len(runs[0])
