@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -84,11 +85,19 @@ def post(http: httpx.Client, events: list[dict[str, Any]]) -> None:
     assert answer.status_code == 202, answer.text
 
 
-def test_the_readme_strays_leave_the_demo_subject_unchanged(tmp_path: Path) -> None:
-    """Two events ``{"id": "A1", "amount": 3}`` among ~3,000 demo events (the README's curl
-    commands, exactly): the order schema keeps its versions and required fields, and the two
-    are ``outlier`` dead letters naming the changes they would have needed."""
-    settings = ServerSettings(db_url=f"sqlite:///{tmp_path / 'demo.db'}", port=0)
+@dataclass
+class Strays:
+    server: Any
+    versions_before: Any
+    latest_before: Any
+
+
+@pytest.fixture(scope="module")
+def strays(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Strays]:
+    """``make run``'s demo subjects with ~3,000 demo events, then the README's two curl
+    commands, exactly: ``{"id": "A1", "amount": 3}`` and ``{"id": "A2", "amount": 4}``."""
+    database = tmp_path_factory.mktemp("strays") / "demo.db"
+    settings = ServerSettings(db_url=f"sqlite:///{database}", port=0)
     with running_server(settings) as server, httpx.Client(base_url=server.url) as http:
         prepare_demo(server.registry)
         events = list(itertools.islice(demo_events(7, cycle=1600), 3000))
@@ -96,9 +105,8 @@ def test_the_readme_strays_leave_the_demo_subject_unchanged(tmp_path: Path) -> N
             post(http, events[start : start + 200])
         orders = sum(1 for e in events if f"{e['source']}/{e['type']}" == ORDERS)
         eventually(lambda: settled(http, ORDERS) >= orders)
-        before = http.get(f"/subjects/{ORDERS.replace('/', '%2F')}/versions").json()
-        required = http.get(f"/subjects/{ORDERS.replace('/', '%2F')}/versions/latest").json()
-
+        versions = http.get(f"/subjects/{ORDERS.replace('/', '%2F')}/versions").json()
+        latest = http.get(f"/subjects/{ORDERS.replace('/', '%2F')}/versions/latest").json()
         structured = http.post(  # the README's first curl command
             "/v1/events",
             headers={"Content-Type": "application/cloudevents+json"},
@@ -112,17 +120,36 @@ def test_the_readme_strays_leave_the_demo_subject_unchanged(tmp_path: Path) -> N
             content=b'{"id":"A2","amount":4}',
         )
         assert structured.status_code == plain.status_code == 202
-        strays = eventually(lambda: len(rows := dead_letters(http, subject=ORDERS)) >= 2 and rows)
-        assert {row["reason"] for row in strays} == {"outlier"}
+        eventually(lambda: len(dead_letters(http, subject=ORDERS)) >= 2)
+        yield Strays(server, versions, latest)
+
+
+def test_the_readme_strays_leave_the_demo_subject_unchanged(strays: Strays) -> None:
+    """The order schema keeps its versions and required fields, and the two strays are
+    ``outlier`` dead letters naming the changes they would have needed and the support they
+    lacked."""
+    with httpx.Client(base_url=strays.server.url) as http:
+        rows = dead_letters(http, subject=ORDERS)
+        assert {row["reason"] for row in rows} == {"outlier"} and len(rows) == 2
         # the original bytes: a structured CloudEvent (its data inside) and a plain payload
-        assert {(row["data"].get("data") or row["data"])["id"] for row in strays} == {"A1", "A2"}
-        assert "became_optional" in {d.get("code") for d in strays[0]["details"]}
-        assert "of the last" in strays[0]["message"]  # the support it lacked, in words
-        assert http.get(f"/subjects/{ORDERS.replace('/', '%2F')}/versions").json() == before
-        after = http.get(f"/subjects/{ORDERS.replace('/', '%2F')}/versions/latest").json()
-        assert after["schema"] == required["schema"]
+        assert {(row["data"].get("data") or row["data"])["id"] for row in rows} == {"A1", "A2"}
+        assert "became_optional" in {d.get("code") for d in rows[0]["details"]}
+        assert "of the last" in rows[0]["message"]  # the support it lacked, in words
+        path = f"/subjects/{ORDERS.replace('/', '%2F')}/versions"
+        assert http.get(path).json() == strays.versions_before
+        assert http.get(f"{path}/latest").json()["schema"] == strays.latest_before["schema"]
         counts = http.get("/v1/dead-letters/counts", params={"subject": ORDERS}).json()
-        assert "outlier" in orjson.dumps(counts).decode()
+        assert counts["counts"]["dead"] == {"outlier": 2}
+
+
+@pytest.mark.browser
+def test_the_strays_are_visible_in_the_ui(strays: Strays, page: Any) -> None:
+    """The subject page of the demo's order subject counts the two outliers, in chromium."""
+    page.goto(f"{strays.server.url}/ui/subjects/{ORDERS}")
+    cell = page.locator('#dl-reasons tr[data-reason="outlier"] td.dead')
+    cell.wait_for()
+    assert cell.inner_text() == "2"
+    assert page.locator("#dl-items tr.dead-letter").count() == 2
 
 
 def consumer_drift(n: int, start: int, *, drop_email: bool) -> list[dict[str, Any]]:

@@ -15,7 +15,6 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -27,21 +26,11 @@ from schemashift.server.app import SchemaShiftServer
 from schemashift.server.settings import ServerSettings
 from schemashift.server.testing import running_server
 from schemashift.webhooks.verify import verify_signature
-from tests.support.environment import REPO_ROOT, unavailable
+from tests.support.environment import REPO_ROOT
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "ui"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 ORDERS = "shop/order.created"
 PAYMENTS = "billing/payment.succeeded"
 BATCH = 25
@@ -99,42 +88,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SchemaShiftServ
         assert decisions["payments"][-1] == "quarantined", decisions
         assert running.registry.list_versions(ORDERS) == [1, 2, 3], decisions
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        unavailable(f"chromium not found at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright is not installed (pip install playwright)")
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture()
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    requested: list[str] = []
-    page.on("request", lambda request: requested.append(request.url))
-    yield page
-    context.close()
-    assert not errors, f"the page reported errors: {errors}"
-    # works offline: the pages asked nothing of any host but the server itself
-    foreign = [url for url in requested if not url.startswith("http://127.0.0.1:")]
-    assert requested and not foreign, foreign
 
 
 def shot(page: Any, name: str) -> None:
