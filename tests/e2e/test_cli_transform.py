@@ -61,6 +61,17 @@ def test_rejections_go_to_stderr_with_line_numbers(tmp_path: Path) -> None:
     assert records[0]["file"] == data and records[0]["reasons"][0]["path"] == "/id"
 
 
+def test_repeated_keys_are_rejected_on_request(tmp_path: Path) -> None:
+    """``--json-duplicates reject``: a line repeating a key is a rejection ``duplicate_key``,
+    as at ingest and in ``infer`` under the same setting."""
+    schema, data = files(tmp_path, ['{"id":1,"id":2}', '{"id":3}'])
+    code, out, err = run("transform", schema, data, "--json-duplicates", "reject")
+    assert code == 1
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [3]
+    [record] = [json.loads(line) for line in err.splitlines()]
+    assert (record["line"], record["reasons"][0]["code"]) == (1, "duplicate_key")
+
+
 def test_rejections_file_and_options(tmp_path: Path) -> None:
     """--rejections writes to a file; --no-coercion, --no-metadata and --extras change the output."""
     schema, data = files(tmp_path, ['{"id":"7"}', '{"id":7,"x":1}'])

@@ -46,7 +46,11 @@ OBSERVE_BODY = body_doc(
                         "type": "array",
                         "items": {"type": "object"},
                         "maxItems": MAX_OBSERVE_BATCH,
-                    }
+                    },
+                    # the subject's events the caller processed, the payloads being the last
+                    "counted": {"type": "integer", "minimum": 0},
+                    # the caller's hold deadline passed: a first version from what is held
+                    "deadline": {"type": "boolean"},
                 },
             },
         ]
@@ -62,6 +66,9 @@ CONFIG_BODY = body_doc(
             "drift_threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
             "min_samples": {"type": ["integer", "null"], "minimum": 1},
             "auto_register": {"type": ["boolean", "null"]},
+            # share of the last support_window events that must show subtractive drift
+            "min_support": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "support_window": {"type": ["integer", "null"], "minimum": 1},
             # null (or -1): a superseded version stays servable forever
             "sunset_seconds": {"type": ["integer", "null"], "minimum": -1},
         },
@@ -78,7 +85,8 @@ CONSUMER_BODY = body_doc(
 
 @router.post(f"/subjects/{SUBJECT}/observe", openapi_extra=OBSERVE_BODY)
 async def observe(request: Request, subject: str) -> dict[str, Any]:
-    """Merge payloads into the subject's profile; answer the drift report and the decision."""
+    """Judge events of the subject in order: one verdict each, and the decision they led to
+    (docs/pipeline.md, "The fate of an event")."""
     body = await json_body(request)
     payloads = body.get("payloads") if isinstance(body, dict) else body
     if not isinstance(payloads, list) or not all(isinstance(p, dict) for p in payloads):
@@ -87,7 +95,17 @@ async def observe(request: Request, subject: str) -> dict[str, Any]:
         )
     if len(payloads) > MAX_OBSERVE_BATCH:
         raise RequestBodyError(422, f"at most {MAX_OBSERVE_BATCH} payloads per request")
-    result = await asyncio.to_thread(registry_of(request).observe, subject, payloads)
+    options = body if isinstance(body, dict) else {}
+    counted, deadline = options.get("counted"), options.get("deadline", False)
+    if counted is not None and (
+        isinstance(counted, bool) or not isinstance(counted, int) or not 0 <= counted < 2**62
+    ):
+        raise RequestBodyError(422, "counted is a number of events (an integer >= 0)")
+    if not isinstance(deadline, bool):
+        raise RequestBodyError(422, "deadline is true or false")
+    result = await asyncio.to_thread(
+        lambda: registry_of(request).observe(subject, payloads, counted=counted, deadline=deadline)
+    )
     return result.to_dict()
 
 

@@ -14,9 +14,11 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from schemashift.core.jsonparse import DEFAULT_LIMITS, DuplicateKeys
 from schemashift.core.transform import (
     Coercion,
     ExtrasPolicy,
@@ -73,6 +75,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rejections", type=Path, default=None, help="write rejections here instead of stderr"
     )
+    parser.add_argument(
+        "--json-duplicates",
+        choices=("last_wins", "reject"),
+        default="last_wins",
+        help="a key repeated in one object: keep the last value, or reject the line "
+        "(default: last_wins)",
+    )
 
 
 def options_from(args: argparse.Namespace) -> TransformOptions:
@@ -88,6 +97,7 @@ def options_from(args: argparse.Namespace) -> TransformOptions:
         version_field=None if args.no_metadata else args.version_field,
         schema_id_field=None if args.no_metadata else args.schema_id_field,
         subject_field=None if args.no_metadata else args.subject_field,
+        limits=replace(DEFAULT_LIMITS, duplicate_keys=DuplicateKeys(args.json_duplicates)),
     )
 
 
