@@ -41,7 +41,7 @@ from tests.support.servers import nats_server  # noqa: E402
 
 from schemashift.api.app import create_app  # noqa: E402
 from schemashift.bus import MemoryBus, connect_bus  # noqa: E402
-from schemashift.bus.base import Bus, SubscribeOptions  # noqa: E402
+from schemashift.bus.base import Bus  # noqa: E402
 from schemashift.pipeline.relay import OutboxRelay  # noqa: E402
 from schemashift.pipeline.subscriber import SchemaUpdate, Subscriber  # noqa: E402
 from schemashift.pipeline.worker import Worker  # noqa: E402
