@@ -16,16 +16,18 @@ through the real ``POST /v1/events`` as CloudEvents batches (200 a POST by defau
 reads a batch as one JSON document under the reader's 10,000-key limit, which 500 demo
 events exceed), with back-pressure: when the
 worker is more than ``--max-lag`` events behind the sender, it waits. Every ``--every``
-events it samples the server's RSS (``/proc/<pid>/status`` VmRSS) and the conformed and
-dead-lettered counters of ``/metrics``, and prints a row.
+events it samples the server's RSS (``/proc/<pid>/status`` VmRSS) and the conformed,
+dead-lettered and parked counters of ``/metrics``, and prints a row.
 
 The verdict: RSS growth from the sample at 20 % of the run (warm: the schemas are learned,
-the caches filled) to the end is "flat" when within 10 % or 20 MB, and conformed +
-dead-lettered == accepted once the worker has drained (every event in exactly one output).
+the caches filled) to the end is "flat" when within 10 % or 20 MB, and conformed + dead
+letters still dead + parked == accepted once the worker has drained (every event in exactly
+one final place; an outlier re-driven and conformed counts once, as conformed — the dead
+letters' own counts come from the registry, ``/v1/dead-letters/counts``).
 There is no anchor to compare with: the question is whether memory stays flat, and
 events/s (per interval, and end to end) is the pipeline's rate under that back-pressure.
-Note that the in-process bus keeps a bounded log of the last 100,000 messages per stream
-(raw, conformed, dead letters), so RSS legitimately rises until those logs are full.
+Note that the in-process bus keeps a bounded log of the last 10,000 messages per stream
+(raw, conformed, dead letters, parked), so RSS legitimately rises until those logs are full.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ import orjson
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 _URL = re.compile(rb'"url":\s*"(http://127\.0\.0\.1:\d+)"')
 _SAMPLE = re.compile(
-    rb"^(schemashift_events_(?:conformed|dead_lettered)_total)\{[^}]*\}\s+([0-9.eE+]+)$", re.M
+    rb"^(schemashift_events_(?:conformed|dead_lettered|parked)_total)\{[^}]*\}\s+([0-9.eE+]+)$",
+    re.M,
 )
 FLAT_RATIO = 0.10
 FLAT_MB = 20.0
@@ -60,6 +63,7 @@ class Sample:
     sent: int
     conformed: int
     dead: int
+    parked: int
     rss_mb: float
     rate: float
 
@@ -72,18 +76,34 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def counters(client: httpx.Client) -> tuple[int, int]:
-    """(conformed, dead-lettered) events, summed over subjects and reasons."""
+def counters(client: httpx.Client) -> tuple[int, int, int]:
+    """(conformed, dead-lettered, parked) outputs, summed over subjects and reasons. A
+    re-driven dead letter (an outlier whose change gained support) counts once dead and once
+    conformed: see :func:`settled`."""
     body = client.get("/metrics").content
     totals = {
         b"schemashift_events_conformed_total": 0.0,
         b"schemashift_events_dead_lettered_total": 0.0,
+        b"schemashift_events_parked_total": 0.0,
     }
     for name, value in _SAMPLE.findall(body):
         totals[name] += float(value)
     return (
         int(totals[b"schemashift_events_conformed_total"]),
         int(totals[b"schemashift_events_dead_lettered_total"]),
+        int(totals[b"schemashift_events_parked_total"]),
+    )
+
+
+def settled(client: httpx.Client) -> tuple[int, int, int]:
+    """(conformed, dead letters still dead, parked): each event's one final place, from the
+    registry's dead-letter counts (a re-driven one is ``replayed``, not dead)."""
+    conformed, _, _ = counters(client)
+    counts = client.get("/v1/dead-letters/counts").json()["counts"]
+    return (
+        conformed,
+        sum(counts.get("dead", {}).values()),
+        sum(counts.get("parked", {}).values()),
     )
 
 
@@ -217,20 +237,20 @@ class Feeder(threading.Thread):
     def _throttle(self, client: httpx.Client) -> None:
         started = time.monotonic()
         while True:
-            conformed, dead = counters(client)
-            if self.sent - conformed - dead <= self.max_lag:
+            conformed, dead, parked = counters(client)
+            if self.sent - conformed - dead - parked <= self.max_lag:
                 break
             time.sleep(0.05)
         self.stalled_s += time.monotonic() - started
 
 
-def drain(client: httpx.Client, sent: int, timeout: float) -> tuple[int, int]:
+def drain(client: httpx.Client, sent: int, timeout: float) -> tuple[int, int, int]:
     deadline = time.monotonic() + timeout
-    conformed, dead = counters(client)
-    while conformed + dead < sent and time.monotonic() < deadline:
+    conformed, dead, parked = settled(client)
+    while conformed + dead + parked < sent and time.monotonic() < deadline:
         time.sleep(0.25)
-        conformed, dead = counters(client)
-    return conformed, dead
+        conformed, dead, parked = settled(client)
+    return conformed, dead, parked
 
 
 def main() -> int:
@@ -256,7 +276,9 @@ def soak(server: Server, args: argparse.Namespace) -> int:
     samples: list[Sample] = []
     base_rss = rss_mb(server.pid)
     print(f"RSS at start (idle): {base_rss:.1f} MB")
-    header = f"{'sent':>10} {'conformed':>10} {'dead':>8} {'RSS MB':>8} {'events/s':>9}"
+    header = (
+        f"{'sent':>10} {'conformed':>10} {'dead':>8} {'parked':>8} {'RSS MB':>8} {'events/s':>9}"
+    )
     print(header)
     print("-" * len(header), flush=True)
     feeder = Feeder(server.url, args.events, args.batch, args.max_lag, args.cycle)
@@ -269,13 +291,13 @@ def soak(server: Server, args: argparse.Namespace) -> int:
         def take() -> None:
             nonlocal last_t, last_sent
             now, sent = time.monotonic(), feeder.sent
-            conformed, dead = counters(client)
+            conformed, dead, parked = counters(client)
             rate = (sent - last_sent) / max(now - last_t, 1e-9)
-            sample = Sample(sent, conformed, dead, rss_mb(server.pid), rate)
+            sample = Sample(sent, conformed, dead, parked, rss_mb(server.pid), rate)
             samples.append(sample)
             print(
                 f"{sample.sent:>10,} {sample.conformed:>10,} {sample.dead:>8,} "
-                f"{sample.rss_mb:>8.1f} {sample.rate:>9,.0f}",
+                f"{sample.parked:>8,} {sample.rss_mb:>8.1f} {sample.rate:>9,.0f}",
                 flush=True,
             )
             last_t, last_sent = now, sent
@@ -294,25 +316,26 @@ def soak(server: Server, args: argparse.Namespace) -> int:
             server.report_failure()
             return 1
         elapsed = time.monotonic() - started
-        conformed, dead = drain(client, feeder.sent, timeout=180.0)
+        conformed, dead, parked = drain(client, feeder.sent, timeout=180.0)
         end_rss = rss_mb(server.pid)
         reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(dead_by_reason(client).items()))
         print(f"dead letters by reason: {reasons or 'none'}")
-    return verdict(args, samples, feeder, conformed, dead, end_rss, elapsed)
+    return verdict(args, samples, feeder, (conformed, dead, parked), end_rss, elapsed)
 
 
 def verdict(
     args: argparse.Namespace,
     samples: list[Sample],
     feeder: Feeder,
-    conformed: int,
-    dead: int,
+    fates: tuple[int, int, int],
     end_rss: float,
     elapsed: float,
 ) -> int:
+    conformed, dead, parked = fates
+    total = conformed + dead + parked
     print(
-        f"drained: conformed {conformed:,} + dead-lettered {dead:,} = {conformed + dead:,} "
-        f"of {feeder.sent:,} accepted ({feeder.rejected} rejected at ingest); "
+        f"drained: conformed {conformed:,} + dead letters {dead:,} + parked {parked:,} = "
+        f"{total:,} of {feeder.sent:,} accepted ({feeder.rejected} rejected at ingest); "
         f"RSS after drain {end_rss:.1f} MB"
     )
     print(
@@ -323,15 +346,15 @@ def verdict(
     warm = next((s for s in samples if s.sent >= warm_at), samples[0])
     growth = end_rss - warm.rss_mb
     flat = growth <= max(FLAT_MB, FLAT_RATIO * warm.rss_mb)
-    exact = conformed + dead == feeder.sent and feeder.rejected == 0
+    exact = total == feeder.sent and feeder.rejected == 0
     print(
         f"VERDICT memory: RSS {warm.rss_mb:.1f} MB at {warm.sent:,} -> {end_rss:.1f} MB at end: "
         f"{growth:+.1f} MB ({100 * growth / warm.rss_mb:+.1f} %) -> "
         f"{'FLAT' if flat else 'GROWING'} (limit {FLAT_RATIO:.0%} or {FLAT_MB:.0f} MB)"
     )
     print(
-        f"VERDICT outputs: conformed + dead-lettered {'==' if exact else '!='} sent "
-        f"({conformed + dead:,} vs {feeder.sent:,}) -> {'OK' if exact else 'MISMATCH'}"
+        f"VERDICT outputs: conformed + dead + parked {'==' if exact else '!='} sent "
+        f"({total:,} vs {feeder.sent:,}) -> {'OK' if exact else 'MISMATCH'}"
     )
     return 0 if flat and exact else 1
 

@@ -16,7 +16,6 @@ in-process bus, and through a worker on a real ``nats-server -js``. Pins:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -30,6 +29,7 @@ import pytest
 from schemashift.server.settings import ServerSettings
 from schemashift.server.testing import running_server
 from tests.support.environment import corpus_files
+from tests.support.polling import eventually
 from tests.support.servers import NatsServer
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
@@ -48,17 +48,6 @@ def corpus() -> tuple[tuple[str, tuple[bytes, ...]], ...]:
         )
         for path in corpus_files()
     )
-
-
-def eventually(probe: Callable[[], T | None], *, within: float) -> T:
-    deadline = time.monotonic() + within
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {within}s (last: {value!r})")
-        time.sleep(0.2)
 
 
 def counter(http: httpx.Client, name: str) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,21 +24,11 @@ import pytest
 from schemashift.server.demo_producer import demo_events, prepare_demo
 from schemashift.server.settings import ServerSettings
 from schemashift.server.testing import running_server
+from tests.support.polling import eventually
 
 T = TypeVar("T")
 BATCH = "application/cloudevents-batch+json"
 ORDERS = "shop/order.created"
-
-
-def eventually(probe: Callable[[], T | None], *, within: float = 30.0) -> T:
-    deadline = time.monotonic() + within
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {within}s (last: {value!r})")
-        time.sleep(0.1)
 
 
 def metric(http: httpx.Client, name: str, subject: str) -> float:
@@ -104,7 +94,7 @@ def strays(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Strays]:
         for start in range(0, len(events), 200):
             post(http, events[start : start + 200])
         orders = sum(1 for e in events if f"{e['source']}/{e['type']}" == ORDERS)
-        eventually(lambda: settled(http, ORDERS) >= orders)
+        eventually(every=0.1, probe=lambda: settled(http, ORDERS) >= orders)
         versions = http.get(f"/subjects/{ORDERS.replace('/', '%2F')}/versions").json()
         latest = http.get(f"/subjects/{ORDERS.replace('/', '%2F')}/versions/latest").json()
         structured = http.post(  # the README's first curl command
@@ -120,7 +110,7 @@ def strays(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Strays]:
             content=b'{"id":"A2","amount":4}',
         )
         assert structured.status_code == plain.status_code == 202
-        eventually(lambda: len(dead_letters(http, subject=ORDERS)) >= 2)
+        eventually(every=0.1, probe=lambda: len(dead_letters(http, subject=ORDERS)) >= 2)
         yield Strays(server, versions, latest)
 
 
@@ -177,9 +167,9 @@ def quarantined_signups(http: httpx.Client) -> tuple[int, int]:
         f"/v1/subjects/{SIGNUPS.replace('/', '%2F')}/consumers/mailer", json={"fields": ["/email"]}
     )
     post(http, consumer_drift(50, 0, drop_email=False))
-    eventually(lambda: settled(http, SIGNUPS) >= 50)
+    eventually(every=0.1, probe=lambda: settled(http, SIGNUPS) >= 50)
     post(http, consumer_drift(20, 50, drop_email=True))
-    eventually(lambda: settled(http, SIGNUPS) >= 70)
+    eventually(every=0.1, probe=lambda: settled(http, SIGNUPS) >= 70)
     parked = dead_letters(http, subject=SIGNUPS, state="parked")
     assert len(parked) == 20 and {row["reason"] for row in parked} == {"quarantined"}
     [item] = http.get("/v1/quarantine", params={"subject": SIGNUPS}).json()
@@ -205,7 +195,7 @@ def test_reject_then_continue(tmp_path: Path) -> None:
         time.sleep(max(0.0, 2.0 - (time.monotonic() - rejected_at)))
         post(http, consumer_drift(10, 100, drop_email=True))
         post(http, consumer_drift(5, 200, drop_email=False))
-        eventually(lambda: settled(http, SIGNUPS) >= 85)
+        eventually(every=0.1, probe=lambda: settled(http, SIGNUPS) >= 85)
         rows = [
             row
             for state in ("dead", "parked", "replayed")
@@ -229,7 +219,7 @@ def test_accept_then_replay(tmp_path: Path) -> None:
         version = answer.json()["resolved_version"]
         assert version == 2
         conformed = "schemashift_events_conformed_total"
-        eventually(lambda: metric(http, conformed, SIGNUPS) >= 50 + parked)
+        eventually(every=0.1, probe=lambda: metric(http, conformed, SIGNUPS) >= 50 + parked)
         assert dead_letters(http, subject=SIGNUPS, state="parked") == []
         replayed = dead_letters(http, subject=SIGNUPS, state="replayed")
         assert len(replayed) == parked

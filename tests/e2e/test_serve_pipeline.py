@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,22 +17,11 @@ import pytest
 
 from schemashift.server.settings import ServerSettings
 from schemashift.server.testing import running_server
+from tests.support.polling import eventually
 from tests.support.servers import NatsServer
 
 T = TypeVar("T")
 BATCH = "application/cloudevents-batch+json"
-
-
-def eventually(probe: Callable[[], T | None], *, within: float = 30.0) -> T:
-    """Poll ``probe`` until it returns something truthy; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {within}s (last: {value!r})")
-        time.sleep(0.2)
 
 
 def orders(n: int, start: int = 0) -> list[dict[str, Any]]:

@@ -22,6 +22,8 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from schemashift.cli._http import ApiError, call, fail, open_client
+
 DEFAULT_URL = "http://127.0.0.1:8081"
 TIMEOUT = 60.0  # a replay of 10,000 dead letters answers when they are all published
 STATES = ("dead", "parked", "replayed")
@@ -67,28 +69,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     replay.add_argument("--all", action="store_true", help="every dead letter (no selector)")
 
 
-class _ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def _call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
-    response = client.request(method, path, **kwargs)
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.status_code >= 400:
-        message = body.get("message") if isinstance(body, dict) else None
-        if message is None and isinstance(body, dict) and "detail" in body:
-            message = orjson.dumps(body["detail"]).decode()
-        text = message or response.text.strip() or response.reason_phrase
-        raise _ApiError(response.status_code, " ".join(str(text).split()))
-    return body
-
-
 def _console(out: TextIO) -> Console:
     # a pipe or a file gets plain text wide enough not to wrap the message column
     terminal = out.isatty() if hasattr(out, "isatty") else False
@@ -104,7 +84,7 @@ def _list(args: argparse.Namespace, client: httpx.Client, out: TextIO, err: Text
         "limit": args.limit,
         "cursor": args.cursor,
     }
-    page = _call(
+    page = call(
         client, "GET", "/v1/dead-letters", params={k: v for k, v in params.items() if v is not None}
     )
     items: list[dict[str, Any]] = page["items"]
@@ -134,7 +114,7 @@ def _list(args: argparse.Namespace, client: httpx.Client, out: TextIO, err: Text
 
 
 def _show(args: argparse.Namespace, client: httpx.Client, out: TextIO) -> int:
-    item = _call(client, "GET", f"/v1/dead-letters/{args.id}")
+    item = call(client, "GET", f"/v1/dead-letters/{args.id}")
     if args.json:
         out.write(orjson.dumps(item, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
         return 0
@@ -165,10 +145,10 @@ def _replay(args: argparse.Namespace, client: httpx.Client, out: TextIO) -> int:
     if args.quarantine is not None:
         body["quarantine_id"] = args.quarantine
     if not body and not args.all:
-        raise _ApiError(0, "say what to replay: --subject, --reason, --id, --quarantine or --all")
+        raise ApiError(0, "say what to replay: --subject, --reason, --id, --quarantine or --all")
     if args.all:
         body["all"] = True
-    answer = _call(client, "POST", "/v1/dead-letters/replay", json=body)
+    answer = call(client, "POST", "/v1/dead-letters/replay", json=body)
     if args.json:
         out.write(orjson.dumps(answer).decode() + "\n")
     else:
@@ -184,23 +164,12 @@ def run(
     *,
     transport: httpx.BaseTransport | None = None,
 ) -> int:
-    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
     try:
-        with httpx.Client(
-            base_url=args.registry.rstrip("/"),
-            headers=headers,
-            timeout=TIMEOUT,
-            transport=transport,
-        ) as client:
+        with open_client(args.registry, args.token, timeout=TIMEOUT, transport=transport) as client:
             if args.action == "list":
                 return _list(args, client, stdout, stderr)
             if args.action == "show":
                 return _show(args, client, stdout)
             return _replay(args, client, stdout)
-    except _ApiError as exc:
-        prefix = f"HTTP {exc.status}: " if exc.status else ""
-        stderr.write(f"schemashift dlq: {prefix}{exc.message}\n")
-        return 1
-    except httpx.HTTPError as exc:
-        stderr.write(f"schemashift dlq: cannot reach {args.registry}: {exc}\n")
-        return 1
+    except (ApiError, httpx.HTTPError) as exc:
+        return fail("dlq", exc, args.registry, stderr)

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 import httpx
 import orjson
 
+from schemashift.cli._http import ApiError, call, fail, open_client
 from schemashift.webhooks.model import DeliveryStatus, EventKind
 
 DEFAULT_URL = "http://127.0.0.1:8081"
@@ -82,33 +83,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     resend.add_argument("--subscription", type=int, help="with --dead: only this one's")
 
 
-class _ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 class _Api:
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.client.request(method, path, **kwargs)
-        if response.status_code == 204:
-            return None
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if response.status_code >= 400:
-            message = body.get("message") if isinstance(body, dict) else None
-            if message is None and isinstance(body, dict) and "detail" in body:
-                message = orjson.dumps(body["detail"]).decode()
-            raise _ApiError(
-                response.status_code, message or response.text or response.reason_phrase
-            )
-        return body
+        return call(self.client, method, path, **kwargs)
 
 
 def _when(value: float | None) -> str:
@@ -209,7 +189,7 @@ def _dispatch(args: argparse.Namespace, api: _Api, out: TextIO) -> Any:
 
 def _resend(args: argparse.Namespace, api: _Api, out: TextIO) -> Any:
     if args.dead == bool(args.ids):
-        raise _ApiError(0, "give delivery ids or --dead (not both)")
+        raise ApiError(0, "give delivery ids or --dead (not both)")
     if args.dead:
         query = {} if args.subscription is None else {"subscription": args.subscription}
         answer = api.call("POST", "/v1/webhooks/dead-letters/resend", params=query)
@@ -230,22 +210,11 @@ def run(
     *,
     transport: httpx.BaseTransport | None = None,
 ) -> int:
-    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
     try:
-        with httpx.Client(
-            base_url=args.url.rstrip("/"),
-            headers=headers,
-            timeout=TIMEOUT,
-            transport=transport,
-        ) as client:
+        with open_client(args.url, args.token, timeout=TIMEOUT, transport=transport) as client:
             answer = _dispatch(args, _Api(client), stdout)
-    except _ApiError as exc:
-        prefix = f"HTTP {exc.status}: " if exc.status else ""
-        stderr.write(f"schemashift webhooks: {prefix}{exc.message}\n")
-        return 1
-    except httpx.HTTPError as exc:
-        stderr.write(f"schemashift webhooks: cannot reach {args.url}: {exc}\n")
-        return 1
+    except (ApiError, httpx.HTTPError) as exc:
+        return fail("webhooks", exc, args.url, stderr)
     if args.json:
         stdout.write(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0

@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from schemashift.core.jsonparse import json_type_name
 from schemashift.core.schema.codec import escape
 from schemashift.core.schema.delta import Delta
 from schemashift.core.transform.compiler import OBJECT_KEYWORDS
@@ -114,22 +115,6 @@ def _infer_value(name: str | None, value: Any) -> dict[str, Any]:
     schema = Profile().update([{key: value}]).finish()
     inferred: dict[str, Any] = schema["properties"][key]
     return inferred
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"  # 1.0 too: the transformer takes it as an integer only by a coercion
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def _types(schema: Mapping[str, Any]) -> list[str] | None:
@@ -243,7 +228,7 @@ class _Widener:
             return self.opaque(schema, value, path, at, name)
         if "anyOf" in schema:
             return self.any_of(schema, value, path, at, name)
-        kind = _kind(value)
+        kind = json_type_name(value)
         types = _types(schema)
         if types is not None and not _admits(types, kind):
             return self.new_kind(schema, types, kind, value, path, at, name)
@@ -334,7 +319,7 @@ class _Widener:
     def any_of(
         self, schema: dict[str, Any], value: Any, path: str, at: str, name: str | None
     ) -> Any:
-        kind = _kind(value)
+        kind = json_type_name(value)
         branches = list(schema["anyOf"])
         for index, branch in enumerate(branches):
             types = _types(branch) if isinstance(branch, dict) else None
