@@ -15,7 +15,12 @@ in-process bus, and through a worker on a real ``nats-server -js``. Pins:
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import subprocess
+import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -26,6 +31,8 @@ import jsonschema
 import orjson
 import pytest
 
+from schemashift.bus import connect_bus
+from schemashift.bus.nats import NatsBus
 from schemashift.server.settings import ServerSettings
 from schemashift.server.testing import running_server
 from tests.support.environment import corpus_files
@@ -73,7 +80,17 @@ def post_file(base_url: str, subject: str, lines: tuple[bytes, ...]) -> int:
     return len(lines)
 
 
-def run_corpus(settings: ServerSettings) -> dict[str, list[str]]:
+Conformed = Callable[[httpx.Client], float]
+
+
+def conformed_here(http: httpx.Client) -> float:
+    """Conformed events, as the server's own worker counts them."""
+    return counter(http, "schemashift_events_conformed_total")
+
+
+def run_corpus(
+    settings: ServerSettings, conformed_count: Conformed = conformed_here
+) -> dict[str, list[str]]:
     """Post the corpus, wait until every event is settled, check each fate; the versions."""
     files = corpus()
     total = sum(len(lines) for _, lines in files)
@@ -82,9 +99,9 @@ def run_corpus(settings: ServerSettings) -> dict[str, list[str]]:
             posted = sum(pool.map(lambda f: post_file(server.url, *f), files))
         assert posted == total
         # settled: every event conformed (re-driven outliers included) and nothing held
-        eventually(lambda: counter(http, "schemashift_events_conformed_total") >= total, within=240)
-        time.sleep(0.5)  # any late second output would show up now
-        conformed = counter(http, "schemashift_events_conformed_total")
+        eventually(lambda: conformed_count(http) >= total, within=240)
+        time.sleep(1.0)  # any late second output would show up now
+        conformed = conformed_count(http)
         dead = http.get("/v1/dead-letters", params={"state": "dead", "limit": 1000}).json()
         parked = http.get("/v1/dead-letters", params={"state": "parked", "limit": 1000}).json()
         assert dead["items"] == [], [
@@ -115,8 +132,47 @@ def test_the_corpus_through_serve_three_times_then_through_nats(
         settings = ServerSettings(db_url=f"sqlite:///{tmp_path / f'memory-{run}.db'}", port=0)
         runs.append(run_corpus(settings))
     assert runs[0] == runs[1] == runs[2]
+    # on NATS: the server takes the HTTP ingest and relays, a `schemashift worker` process
+    # conforms (one worker: one order of judgement, as on the memory bus)
+    database = tmp_path / "nats.db"
     on_nats = ServerSettings(
-        db_url=f"sqlite:///{tmp_path / 'nats.db'}", port=0, bus_url=nats_server.url
+        db_url=f"sqlite:///{database}", port=0, bus_url=nats_server.url, workers=0
     )
-    assert run_corpus(on_nats) == runs[0]
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from schemashift.cli import entry; entry()",
+            "worker",
+            "--bus",
+            nats_server.url,
+            "--db",
+            f"sqlite:///{database}",
+            "--no-relay",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert run_corpus(on_nats, lambda _: nats_conformed(nats_server.url)) == runs[0]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err.decode()
     assert sum(len(v) for v in runs[0].values()) >= len(runs[0])
+
+
+def nats_conformed(url: str) -> float:
+    """Messages on the conformed stream of the NATS server at ``url``."""
+
+    async def count() -> float:
+        bus = await connect_bus(url)
+        assert isinstance(bus, NatsBus)
+        try:
+            info = await bus.client.jetstream().stream_info("SCHEMASHIFT_EVENTS")
+            return float(info.state.messages)
+        finally:
+            await bus.close()
+
+    return asyncio.run(count())

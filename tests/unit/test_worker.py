@@ -397,3 +397,25 @@ def test_new_keys_of_a_declared_map_take_the_known_shape_path(registry: Registry
         assert registry.list_versions("shop/view") == [1]
 
     asyncio.run(main())
+
+
+def test_the_registry_counts_what_a_worker_conformed_without_asking(registry: Registry) -> None:
+    """A worker that only meets known shapes still reports its count (every ``report_every``
+    events), so a stray another worker sends is judged against the subject's real volume:
+    1 of ~1,500 events is an outlier, not 1 of 10."""
+
+    async def main() -> None:
+        bus = MemoryBus(max_msgs=5_000, max_pending=2_000)
+        for i in range(1_500):
+            await bus.publish(
+                "schemashift.raw.in", orjson.dumps(order(i)), headers=ce_headers(i, "order")
+            )
+        # small fetches: the first observation (v1) counts 20 events, not a whole backlog
+        options = WorkerOptions(hold_timeout=0.05, fetch_timeout=0.05, batch=20)
+        worker = Worker(registry, bus, options=options)
+        await run_until(worker, 1_500)
+        assert worker.stats.observations <= 3  # v1, then count reports only
+        stray = registry.observe("shop/order", [{"order_id": 1}])  # "another worker"
+        assert [v.verdict.value for v in stray.verdicts] == ["outlier"]
+
+    asyncio.run(main())

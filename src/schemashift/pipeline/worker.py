@@ -173,8 +173,14 @@ class Worker:
     def _observation_due(self, state: SubjectState, now: float) -> bool:
         if state.deadline_passed(now, self.options.hold_timeout):
             return True
-        # outliers wait for support: look again every `recheck_every` events
-        return state.outliers_open > 0 and state.seen - state.reported >= self.options.recheck_every
+        unreported = state.seen - state.reported
+        # outliers wait for support: look again every `recheck_every` events; and the
+        # registry's count of the subject's events must not lag far behind what this worker
+        # conformed without asking (support is a share of *all* events — another worker's
+        # stray must not be judged against a count that misses ours)
+        return (
+            state.outliers_open > 0 and unreported >= self.options.recheck_every
+        ) or unreported >= self.options.report_every
 
     async def _keep_held_alive(self, now: float) -> None:
         """Reset the ack timer of messages held longer than half of ack_wait, so the bus

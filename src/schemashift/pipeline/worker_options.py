@@ -32,6 +32,7 @@ class WorkerOptions:
     # holds once its oldest held event is this old (or at min_samples events, sooner)
     hold_timeout: float = 1.0
     recheck_every: int = 100  # while outliers wait for support, look again every N events
+    report_every: int = 1000  # tell the registry a subject's event count at least this often
     unreachable_budget: float = 30.0
     limits: ParseLimits = DEFAULT_LIMITS
     extractor: SubjectExtractor = field(default_factory=SubjectExtractor)

@@ -30,6 +30,7 @@ value) needs no support: it registers on first sight.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -150,7 +151,7 @@ class _Run:
     mode: Mode
     now: datetime
     evidence: Evidence
-    running: Profile
+    stored_profile: dict[str, Any] | None
     latest: Any  # SchemaVersion | None
     verdicts: list[EventVerdict | None] = field(default_factory=list)
     waiting: list[int] = field(default_factory=list)
@@ -162,16 +163,37 @@ class _Run:
     registered: list[tuple[int, int]] = field(default_factory=list)  # (version, schema id)
     quarantine_id: int | None = None
     redrive: bool = False
+    _running: Profile | None = None
+    _open: list[QuarantineItem] | None = None
 
     def settle(self, index: int, verdict: EventVerdict) -> None:
         self.verdicts[index] = verdict
+
+    @property
+    def running(self) -> Profile:
+        """The subject's running profile, read only when an event needs it (a first version,
+        a registration, a FORWARD/FULL check): most observations take every event as it is."""
+        if self._running is None:
+            from schemashift.core.profile import Profile
+
+            stored = self.stored_profile
+            self._running = Profile.from_dict(stored) if stored is not None else Profile()
+        return self._running
+
+    @running.setter
+    def running(self, profile: Profile) -> None:
+        self._running = profile
+
+    def open_quarantines(self) -> list[QuarantineItem]:
+        """The subject's open quarantines, read once per observation and kept current."""
+        if self._open is None:
+            self._open = self.tx.list_quarantine(self.subject, QuarantineStatus.OPEN)
+        return self._open
 
 
 def observe(
     tx: StoreTx, defaults: SubjectConfig, subject: str, batch: ObserveBatch, now: datetime
 ) -> ObserveResult:
-    from schemashift.core.profile import Profile
-
     stored, _, baseline = tx.get_profile(subject)
     run = _Run(
         tx=tx,
@@ -180,7 +202,7 @@ def observe(
         mode=effective_mode(tx, subject),
         now=now,
         evidence=Evidence.from_dict(tx.get_evidence(subject)),
-        running=Profile.from_dict(stored) if stored is not None else Profile(),
+        stored_profile=stored,
         latest=tx.latest_version(subject),
         verdicts=[None] * len(batch.observations),
     )
@@ -211,7 +233,7 @@ def observe(
         subject=subject,
         decision=run.decision,
         report=run.report,
-        sample_count=run.running.count,
+        sample_count=run.running.count if run.latest is None else run.evidence.seen_total,
         version=run.registered[-1][0] if run.registered else None,
         schema_id=run.registered[-1][1] if run.registered else None,
         quarantine_id=run.quarantine_id,
@@ -508,7 +530,6 @@ def _store(run: _Run, schema: Any, *, changes: list[dict[str, Any]], score: floa
 
 
 def _with_context(report: DriftReport, run: _Run, schema: Any) -> DriftReport:
-    import dataclasses
 
     return dataclasses.replace(
         report,
@@ -543,7 +564,7 @@ def _drift_event(
 
 def _open_quarantine(run: _Run, keys: set[str] | None) -> QuarantineItem | None:
     """The open quarantine holding one of ``keys`` (``None``: the one for a first version)."""
-    for item in run.tx.list_quarantine(run.subject, QuarantineStatus.OPEN):
+    for item in run.open_quarantines():
         if keys is None:
             if item.base_version is None:
                 return item
@@ -555,11 +576,12 @@ def _open_quarantine(run: _Run, keys: set[str] | None) -> QuarantineItem | None:
 
 
 def _join_quarantine(run: _Run, item: QuarantineItem, payload: dict[str, Any]) -> None:
-    import dataclasses
-
     if len(item.samples) >= MAX_SAMPLES or len(canonical_bytes(payload)) > MAX_SAMPLE_BYTES:
         return
-    run.tx.update_quarantine(dataclasses.replace(item, samples=(*item.samples, payload)))
+    joined = dataclasses.replace(item, samples=(*item.samples, payload))
+    run.tx.update_quarantine(joined)
+    cached = run.open_quarantines()
+    cached[cached.index(item)] = joined
 
 
 def _new_quarantine(
@@ -594,6 +616,7 @@ def _new_quarantine(
         created_at=run.now,
     )
     new_id = run.tx.insert_quarantine(item, fingerprint(schema))
+    run.open_quarantines().append(dataclasses.replace(item, quarantine_id=new_id))
     run.tx.append_outbox(
         OutboxKind.DRIFT_QUARANTINED,
         run.subject,
@@ -613,6 +636,6 @@ def _save(run: _Run, had_profile: bool, baseline: dict[str, Any] | None) -> None
     if run.drift:
         run.running = run.running.merge(Profile().update(run.drift))
     if run.drift or run.registered or not had_profile or run.latest is None:
-        new_baseline = run.running.to_dict() if run.registered else baseline
-        run.tx.put_profile(run.subject, run.running.to_dict(), 0, new_baseline)
+        profile = run.running.to_dict()
+        run.tx.put_profile(run.subject, profile, 0, profile if run.registered else baseline)
     run.tx.put_evidence(run.subject, run.evidence.to_dict())
