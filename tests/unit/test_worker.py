@@ -419,3 +419,41 @@ def test_the_registry_counts_what_a_worker_conformed_without_asking(registry: Re
         assert [v.verdict.value for v in stray.verdicts] == ["outlier"]
 
     asyncio.run(main())
+
+
+def test_outliers_of_one_batch_are_re_driven_once_their_change_has_support(
+    registry: Registry,
+) -> None:
+    """Fifteen events drop ``note`` in one batch, after 1,000 that carried it: the first nine
+    are outliers (under 1 %), the tenth gives the change support — a consumer forbids it, so a
+    quarantine opens — and the nine are re-driven after their own batch was recorded: all
+    fifteen end parked, none dead."""
+
+    async def main() -> None:
+        bus = MemoryBus(max_msgs=5_000, max_pending=2_000)
+        registry.declare_consumer("shop/order", "mailer", ["/note"])
+        for i in range(1_000):
+            await bus.publish(
+                "schemashift.raw.in", orjson.dumps(order(i)), headers=ce_headers(i, "order")
+            )
+        worker = Worker(registry, bus, options=FAST)
+        task = asyncio.create_task(worker.run())
+        while worker.stats.conformed < 1_000:
+            await asyncio.sleep(0.02)
+        for i in range(1_000, 1_015):
+            body = {k: v for k, v in order(i).items() if k != "note"}
+            await bus.publish(
+                "schemashift.raw.in", orjson.dumps(body), headers=ce_headers(i, "order")
+            )
+        for _ in range(200):
+            if len(registry.list_dead_letters(state="parked")[0]) == 15:
+                break
+            await asyncio.sleep(0.05)
+        await worker.stop()
+        await task
+        assert registry.list_dead_letters(state="dead")[0] == []
+        assert len(registry.list_dead_letters(state="parked")[0]) == 15
+        replayed = registry.list_dead_letters(state="replayed")[0]
+        assert {r.reason for r in replayed} == {"outlier"} and len(replayed) == 9
+
+    asyncio.run(main())

@@ -112,6 +112,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self._budget = OutageBudget(self.options.unreachable_budget)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._redrives: list[str] = []  # subjects whose outliers to re-drive after the batch
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -168,6 +169,10 @@ class Worker:
             if state.pending or self._observation_due(state, now):
                 out.extend(await self._observe(state, now))
         await self._emit(out)
+        # only now: the outliers of this very batch are recorded, so a re-drive finds them
+        redrives, self._redrives = self._redrives, []
+        for subject in dict.fromkeys(redrives):
+            self._spawn(self._redrive(subject, reason=DeadLetterReason.OUTLIER, parked=False))
         await self._keep_held_alive(now)
 
     def _observation_due(self, state: SubjectState, now: float) -> bool:
@@ -383,7 +388,7 @@ class Worker:
                 out.append(routed)
         out.extend(self._release_waiting(state, result))
         if result.redrive_outliers:
-            self._spawn(self._redrive(state.subject, reason=DeadLetterReason.OUTLIER, parked=False))
+            self._redrives.append(state.subject)  # after this batch's outputs are recorded
         return out
 
     def _release_waiting(self, state: SubjectState, result: ObserveResult) -> list[Routed]:
