@@ -97,7 +97,7 @@ async def observe(request: Request, subject: str) -> dict[str, Any]:
         raise RequestBodyError(422, f"at most {MAX_OBSERVE_BATCH} payloads per request")
     options = body if isinstance(body, dict) else {}
     counted, deadline = options.get("counted"), options.get("deadline", False)
-    if counted is not None and (
+    if "counted" in options and (
         isinstance(counted, bool) or not isinstance(counted, int) or not 0 <= counted < 2**62
     ):
         raise RequestBodyError(422, "counted is a number of events (an integer >= 0)")
