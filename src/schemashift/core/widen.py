@@ -42,7 +42,7 @@ from schemashift.core.schema.codec import escape
 from schemashift.core.schema.delta import Delta
 from schemashift.core.transform.compiler import OBJECT_KEYWORDS
 
-__all__ = ["Widening", "widen"]
+__all__ = ["Widening", "accepts", "widen"]
 
 ADDITIVE, SUBTRACTIVE, MODIFICATION = "additive", "subtractive", "modification"
 
@@ -103,9 +103,120 @@ def widen(
     instead of new properties: the caller's evidence that the object's keys are data (ids,
     names that never come back), so a stream of ever-new keys does not make a version each.
     """
+    if accepts(schema, payload):
+        return Widening(schema, ())  # the common case, decided without copying anything
     walker = _Widener(infer or _infer_value, fold)
     result = walker.value(schema, payload, "", "", None)
     return Widening(result, tuple(walker.deltas), walker.met_opaque)
+
+
+def accepts(schema: Any, value: Any) -> bool | None:
+    """Whether ``schema`` takes ``value`` as it is — what :func:`widen` would leave unchanged —
+    walking both without building anything; None where a keyword this module does not reason
+    about decides (then :func:`widen` asks a compiled strict checker)."""
+    if schema is True:
+        return True
+    if schema is False or not isinstance(schema, dict):
+        return False
+    if _is_opaque(schema):
+        return None
+    kind = json_type_name(value)
+    if "anyOf" in schema:
+        for branch in schema["anyOf"]:
+            types = _types(branch)
+            if types is not None and _admits(types, kind):
+                return accepts(branch, value)
+        return False
+    types = _types(schema)
+    if types is not None and not _admits(types, kind):
+        return False
+    enum = schema.get("enum")
+    if isinstance(enum, list) and not any(_same(value, v) for v in enum):
+        return False
+    if "const" in schema and not _same(schema["const"], value):
+        return False
+    if _violated(schema, value):
+        return False
+    if kind == "object":
+        return _accepts_record(schema, value)
+    if kind == "array":
+        return _accepts_array(schema, value)
+    return True
+
+
+def _accepts_record(schema: dict[str, Any], value: dict[str, Any]) -> bool | None:
+    if not set(schema) & OBJECT_KEYWORDS:
+        return True  # free-form
+    props = schema.get("properties")
+    props = props if isinstance(props, dict) else {}
+    extra = schema.get("additionalProperties")
+    verdict: bool | None = True
+    for key, item in value.items():
+        sub = props.get(key, extra if isinstance(extra, dict) else None)
+        if sub is None:
+            return False  # a member the schema does not declare
+        taken = accepts(sub, item)
+        if taken is False:
+            return False
+        if taken is None:
+            verdict = None
+    required = schema.get("required")
+    if isinstance(required, list) and any(k not in value for k in required):
+        return False
+    names = schema.get("propertyNames")
+    if names is not None and not _names_ok(names, value):
+        return False
+    if not _dependencies_met(schema, value):
+        return False
+    branches = schema.get("oneOf")
+    if branches is not None:
+        tag = _tag_of(branches)
+        tag_value = value.get(tag) if tag is not None else None
+        if not isinstance(tag_value, str):
+            return False
+        chosen = [b for b in branches if b["properties"][tag]["const"] == tag_value]
+        if not chosen:
+            return False
+        required = chosen[0].get("required")
+        if isinstance(required, list) and any(k not in value for k in required):
+            return False
+        if not _dependencies_met(chosen[0], value):
+            return False
+    return verdict
+
+
+def _dependencies_met(schema: dict[str, Any], value: dict[str, Any]) -> bool:
+    rules = schema.get("dependentRequired")
+    if not isinstance(rules, dict):
+        return True
+    return all(
+        not isinstance(needed, list) or all(k in value for k in needed)
+        for trigger, needed in rules.items()
+        if trigger in value
+    )
+
+
+def _accepts_array(schema: dict[str, Any], value: list[Any]) -> bool | None:
+    verdict: bool | None = True
+    prefix = schema.get("prefixItems")
+    if isinstance(prefix, list):
+        if len(value) != len(prefix) or schema.get("items", True) is not False:
+            return False
+        pairs = list(zip(prefix, value, strict=True))
+    else:
+        items = schema.get("items")
+        if items is False:
+            return not value
+        if not isinstance(items, dict):
+            return True
+        pairs = [(items, element) for element in value]
+    for sub, element in pairs:
+        taken = accepts(sub, element)
+        if taken is False:
+            return False
+        if taken is None:
+            verdict = None
+    return verdict
 
 
 def _infer_value(name: str | None, value: Any) -> dict[str, Any]:

@@ -66,22 +66,28 @@ class Outputs:
         self._on_latency = on_latency
 
     def transform(
-        self, state: SubjectState, event: RawEvent, *, closed: bool = False
+        self, state: SubjectState, event: RawEvent, *, closed: bool = False, steady: bool = False
     ) -> bytes | Rejected:
         """The conformed bytes, or the version's refusal; ``closed``: refuse fields the
-        version does not declare (SubjectState.closed_transformer)."""
+        version does not declare (SubjectState.closed_transformer); ``steady``: a known shape
+        (the typed decoder may serve it)."""
         if self._on_latency is None:
-            return self._transform(state, event, closed)
+            return self._transform(state, event, closed, steady)
         started = time.perf_counter()
         try:
-            return self._transform(state, event, closed)
+            return self._transform(state, event, closed, steady)
         finally:
             self._on_latency(time.perf_counter() - started)
 
-    def _transform(self, state: SubjectState, event: RawEvent, closed: bool) -> bytes | Rejected:
+    def _transform(
+        self, state: SubjectState, event: RawEvent, closed: bool, steady: bool
+    ) -> bytes | Rejected:
         transformer = state.closed_transformer() if closed else state.transformer
         assert transformer is not None  # callers check
-        if event.body is not None and not event.duplicate_keys and not closed:
+        # The typed decoder pays for itself only on a version's steady stream: building it can
+        # take 100 ms for a large schema, more than a version serving a few hundred events
+        # saves (most versions of a learning subject are replaced after a handful).
+        if steady and event.body is not None and not event.duplicate_keys and state.steady():
             fast = transformer.fast_path()
             if fast is not None:
                 out = fast.transform(event.body)  # typed decode in C when it fits

@@ -55,6 +55,7 @@ class Held:
 
 
 MAX_SHAPES = 4096
+STEADY_AFTER = 256  # known-shape events a version conforms before its typed decoder is built
 
 
 class ShapeMemory:
@@ -131,6 +132,7 @@ class SubjectState:
     pending: list[Held] = field(default_factory=list)  # to judge at the end of this batch
     waiting: list[Held] = field(default_factory=list)  # judged: waiting for a first version
     seen: int = 0  # events of the subject this worker counted
+    uses: int = 0  # known-shape events the current version conformed (see steady())
     reported: int = 0  # ``seen`` at the last observation
     outliers_open: int = 0  # the registry's count after the last observation
 
@@ -163,26 +165,33 @@ class SubjectState:
         self.template = templates(self.subject, version)
         self.version = version
         self.schema_id = schema_id
+        self.uses = 0
         self.remembered.clear()  # a new version may take what a quarantine held
         return True
+
+    def steady(self) -> bool:
+        """Whether the current version has served enough known-shape events to be worth its
+        typed decoder (``STEADY_AFTER``); counts this one."""
+        self.uses += 1
+        return self.uses > STEADY_AFTER
 
     def accepts_strictly(self, payload: dict[str, Any]) -> bool:
         """Whether the version takes ``payload`` as it is (nothing coerced, filled or
         undeclared): what makes a new shape known without asking the registry.
 
-        Judged by walking the schema with the payload (core/widen.py: no step needed), which
-        costs no compilation per version; a schema with keywords the walk does not reason
+        Judged by walking the schema with the payload (``core.widen.accepts``), which costs no
+        compilation per version; a schema with keywords the walk does not reason
         about is judged by a strict checker compiled once for the version.
         """
         from schemashift.core.transform import Rejected
-        from schemashift.core.widen import widen
+        from schemashift.core.widen import accepts
 
         if self.schema is None:
             return False
         if self.strict is None:
-            widening = widen(self.schema, payload)
-            if not widening.opaque:
-                return not widening.changed
+            verdict = accepts(self.schema, payload)
+            if verdict is not None:
+                return verdict
             self.strict = strict_checker(self.schema)
         return not isinstance(self.strict(payload), Rejected)
 

@@ -224,7 +224,7 @@ class Worker:
             if remembered is not None:
                 return self._settle_remembered(state, delivery, event, shape, remembered)
             if shape in state.known or state.accepts_strictly(event.payload):
-                result = self._out.transform(state, event)
+                result = self._out.transform(state, event, steady=True)
                 if not isinstance(result, Rejected):
                     state.known.add(shape)
                     return self._out.conformed(state, delivery, event, result)
